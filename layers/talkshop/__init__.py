@@ -1,0 +1,1 @@
+"""Talkshop: conversational commerce domain (ontology, catalog, data layer, API helpers, local runtime)."""

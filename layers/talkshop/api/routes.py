@@ -1,0 +1,63 @@
+"""The route table: the single definition of which Lambda function serves which API route.
+
+The CDK app wires API Gateway from it and the local runtime dispatches from it, so the two can never
+disagree. Each function is a route group with its own least-privilege table access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TableAccess(StrEnum):
+    READ = "read"
+    READ_WRITE = "read_write"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A Lambda function: its code folder under functions/ and what it may do."""
+
+    name: str
+    description: str
+    table_access: TableAccess
+    needs_admin_key: bool = False
+    memory_mb: int = 512
+    timeout_s: int = 10
+
+    @property
+    def module(self) -> str:
+        """Import path of the handler module in the local runtime (on Lambda it is `handler`)."""
+        return f"functions.{self.name}.handler"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: FunctionSpec
+
+
+CATALOG_READ = FunctionSpec(
+    name="catalog_read",
+    description="Lists and reads products",
+    table_access=TableAccess.READ,
+    needs_admin_key=True,  # the admin may read drafts
+)
+CATALOG_WRITE = FunctionSpec(
+    name="catalog_write",
+    description="Creates, updates and deletes products for authenticated creators",
+    table_access=TableAccess.READ_WRITE,
+    needs_admin_key=True,
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (CATALOG_READ, CATALOG_WRITE)
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/products", CATALOG_READ),
+    Route("GET", "/api/products/{id}", CATALOG_READ),
+    Route("POST", "/api/products", CATALOG_WRITE),
+    Route("PUT", "/api/products/{id}", CATALOG_WRITE),
+    Route("DELETE", "/api/products/{id}", CATALOG_WRITE),
+)

@@ -1,0 +1,1 @@
+"""The product catalog: creators' products with rich metadata for AI."""

@@ -1,0 +1,27 @@
+"""Runtime configuration read from the environment, the same on AWS and in the local runtime."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+TABLE_NAME_VARIABLE = "TALKSHOP_TABLE_NAME"
+ADMIN_KEY_VARIABLE = "TALKSHOP_ADMIN_KEY"
+ADMIN_KEY_SECRET_VARIABLE = "TALKSHOP_ADMIN_KEY_SECRET_ARN"
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    admin_key: str | None
+    admin_key_secret_arn: str | None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings(
+        table_name=os.environ.get(TABLE_NAME_VARIABLE, "talkshop"),
+        admin_key=os.environ.get(ADMIN_KEY_VARIABLE) or None,
+        admin_key_secret_arn=os.environ.get(ADMIN_KEY_SECRET_VARIABLE) or None,
+    )
