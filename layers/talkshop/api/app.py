@@ -1,0 +1,117 @@
+"""Building blocks every Lambda handler shares: the resolver with Talkshop's error contract, the
+decorated entry point, and request helpers (caller identity, versions, JSON responses).
+
+Every error leaves the API as `{"error": {"code": ..., "message": ...}}` with a 4xx status, and an
+unexpected exception as a 500 `internal_error` whose details go to the log, never to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from talkshop.api.observability import logger, metrics, tracer
+from talkshop.errors import InvalidInput, TalkshopError
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
+    metrics.add_metric(
+        name="RequestsRefused" if status < 500 else "RequestsFailed", unit=MetricUnit.Count, value=1
+    )
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": error})
+
+
+def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=model.model_dump(mode="json"),
+        headers=headers,
+    )
+
+
+def _describe_validation_errors(errors: Any) -> list[dict[str, Any]]:
+    described = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        described.append({"location": location, "type": error.get("type"), "message": error.get("msg")})
+    return described
+
+
+def create_app() -> APIGatewayRestResolver:
+    # A response that breaks its own schema is our bug: answer 500, not a 4xx blaming the caller.
+    app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+
+    @app.exception_handler(TalkshopError)
+    def _domain_error(error: TalkshopError) -> Response[Any]:
+        logger.info("request refused", extra={"code": error.code, "status": error.status})
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(error: RequestValidationError) -> Response[Any]:
+        errors = list(error.errors())
+        if any(item.get("type") == "json_invalid" for item in errors):
+            return error_response(400, "invalid_json", "The request body is not valid JSON.")
+        details = _describe_validation_errors(errors)
+        unknown = [".".join(item["location"][1:]) for item in details if item["type"] == "extra_forbidden"]
+        if unknown:
+            return error_response(
+                422, "unknown_fields", f"Unknown fields: {', '.join(unknown)}.", details
+            )
+        return error_response(422, InvalidInput.code, "The request is not valid.", details)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[Any]:
+        return error_response(404, "route_not_found", "No such route.")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+    return app
+
+
+def lambda_entrypoint(app: APIGatewayRestResolver) -> Handler:
+    """The Lambda handler for a resolver: correlation ids, tracing and metrics around app.resolve."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
+
+
+def header(app: APIGatewayRestResolver, name: str) -> str | None:
+    value = app.current_event.headers.get(name)
+    return value if value else None
+
+
+def expected_version(app: APIGatewayRestResolver) -> int | None:
+    """The version named by an If-Match header (an ETag we issued: "<version>"), if any."""
+    raw = header(app, "If-Match")
+    if raw is None:
+        return None
+    tag = raw.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise InvalidInput("If-Match must be an ETag this API issued, like \"3\".", code="invalid_if_match")
+    return int(tag)
+
+
+def etag(version: int) -> str:
+    return json.dumps(str(version))

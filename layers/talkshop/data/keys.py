@@ -1,0 +1,91 @@
+"""Key shapes of the single table. Nothing outside the data layer builds or parses these strings.
+
+Layout (see docs/data-model.md):
+- an entity (group, person, thing) is one item: PK = "<DIMENSION>#<type>#<id>", SK = "#ENTITY";
+- its outgoing connections share its partition: SK = "CONN#<type>#<target key>", and the INVERSE
+  index (GSI6) holds the same item under the target's key, so edges read from both ends;
+- knowledge about it shares the partition too: SK = "KNOWLEDGE#<kind>";
+- events live in their own partition per subject: PK = "EVENTS#<entity key>", SK = "<ts>#<event id>",
+  and in the BY_TYPE index under "EVENTDAY#<yyyy-mm-dd>" for events by day;
+- API keys: PK = "APIKEY#<sha256 of the key>", SK = "#APIKEY".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from talkshop.clock import iso
+from talkshop.ontology.model import ConnectionType, Dimension, EntityRef
+
+ENTITY_SORT_KEY = "#ENTITY"
+API_KEY_SORT_KEY = "#APIKEY"
+CONNECTION_PREFIX = "CONN#"
+KNOWLEDGE_PREFIX = "KNOWLEDGE#"
+
+# Types written often enough that one index partition per type would run hot: their BY_TYPE entries
+# are bucketed by day, so "conversations on a date" is one query and writes spread over partitions.
+DAY_BUCKETED_TYPES = frozenset({"conversation_session", "ai_recommendation", "order", "cart"})
+
+
+STORED_DIMENSIONS = frozenset({Dimension.GROUP, Dimension.PERSON, Dimension.THING})
+
+
+def entity_key(ref: EntityRef) -> str:
+    if ref.dimension not in STORED_DIMENSIONS:
+        raise ValueError(f"{ref.dimension} entries are not entities with an item of their own")
+    return f"{ref.dimension.upper()}#{ref.type}#{ref.id}"
+
+
+def parse_entity_key(key: str) -> EntityRef:
+    dimension, entity_type, entity_id = key.split("#", 2)
+    return EntityRef(dimension=Dimension(dimension.lower()), type=entity_type, id=entity_id)
+
+
+def type_partition(dimension: Dimension, entity_type: str, created_at: datetime) -> str:
+    if entity_type in DAY_BUCKETED_TYPES:
+        return f"TYPE#{dimension}#{entity_type}#{created_at.date().isoformat()}"
+    return f"TYPE#{dimension}#{entity_type}"
+
+
+def time_sort_key(created_at: datetime, entity_id: str) -> str:
+    return f"{iso(created_at)}#{entity_id}"
+
+
+def owner_partition(owner_id: str, entity_type: str) -> str:
+    return f"OWNER#{owner_id}#{entity_type}"
+
+
+def user_partition(user_id: str, entity_type: str) -> str:
+    return f"USER#{user_id}#{entity_type}"
+
+
+def status_partition(entity_type: str, status: str) -> str:
+    return f"STATUS#{entity_type}#{status}"
+
+
+def facet_partition(entity_type: str, facet: str, value: str) -> str:
+    return f"FACET#{entity_type}#{facet}#{value}"
+
+
+def connection_sort_key(connection_type: ConnectionType, other_end: EntityRef) -> str:
+    return f"{CONNECTION_PREFIX}{connection_type}#{entity_key(other_end)}"
+
+
+def connection_prefix(connection_type: ConnectionType) -> str:
+    return f"{CONNECTION_PREFIX}{connection_type}#"
+
+
+def knowledge_sort_key(kind: str) -> str:
+    return f"{KNOWLEDGE_PREFIX}{kind}"
+
+
+def events_partition(subject: EntityRef) -> str:
+    return f"EVENTS#{entity_key(subject)}"
+
+
+def event_day_partition(occurred_at: datetime) -> str:
+    return f"EVENTDAY#{occurred_at.date().isoformat()}"
+
+
+def api_key_partition(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"

@@ -1,0 +1,460 @@
+"""The ontology repository: every read and write of the single table goes through here.
+
+Callers speak in entities (EntityRef, data dicts, versions) and access patterns (by type, by owner,
+by facet...); the key shapes stay in :mod:`talkshop.data.keys`. Writes are grouped in a
+:class:`UnitOfWork` committed as one DynamoDB transaction with a condition on every item, so an
+operation either happens whole or not at all, and a concurrent change is detected, never overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from botocore.exceptions import ClientError
+
+from talkshop.clock import iso, parse_iso
+from talkshop.data import keys
+from talkshop.data.pagination import InvalidCursor, decode_cursor, encode_cursor
+from talkshop.data.schema import BY_FACET, BY_OWNER, BY_STATUS, BY_TYPE, BY_USER, INVERSE, IndexSpec
+from talkshop.data.serialization import from_dynamo, to_dynamo
+from talkshop.errors import TalkshopError
+from talkshop.ontology.model import Connection, ConnectionType, Dimension, EntityRef, Event, Knowledge
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+MAX_TRANSACTION_ITEMS = 100
+
+
+class TooManyChanges(TalkshopError):
+    status = 413
+    code = "too_many_changes"
+
+
+@dataclass(frozen=True)
+class IndexEntries:
+    """Where an entity is listed besides its type: the secondary access patterns it takes part in."""
+
+    owner_id: str | None = None
+    user_id: str | None = None
+    status: str | None = None
+    facet: tuple[str, str] | None = None
+    search_text: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredEntity:
+    ref: EntityRef
+    data: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """One access pattern: a partition of an index, newest or oldest first."""
+
+    index: IndexSpec
+    partition: str
+    newest_first: bool = False
+
+    @property
+    def identity(self) -> str:
+        return f"{self.index.name}|{self.partition}|{self.newest_first}"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[StoredEntity]
+    next_cursor: str | None
+
+
+def data_field(name: str) -> Attr:
+    """A filterable field of an entity's data, for `Repository.list` filters."""
+    return Attr(f"data.{name}")
+
+
+def text_contains_all(terms: Sequence[str]) -> ConditionBase | None:
+    """Every term appears in the entity's normalised search text (see IndexEntries.search_text)."""
+    condition: ConditionBase | None = None
+    for term in terms:
+        clause = Attr("search_text").contains(term)
+        condition = clause if condition is None else condition & clause
+    return condition
+
+
+def by_type(dimension: Dimension, entity_type: str) -> ListQuery:
+    if entity_type in keys.DAY_BUCKETED_TYPES:
+        raise ValueError(f"{entity_type} is listed per day: use by_type_on_day")
+    return ListQuery(BY_TYPE, f"TYPE#{dimension}#{entity_type}")
+
+
+def by_type_on_day(dimension: Dimension, entity_type: str, day: datetime) -> ListQuery:
+    return ListQuery(BY_TYPE, keys.type_partition(dimension, entity_type, day), newest_first=True)
+
+
+def by_owner(owner_id: str, entity_type: str) -> ListQuery:
+    return ListQuery(BY_OWNER, keys.owner_partition(owner_id, entity_type))
+
+
+def by_user(user_id: str, entity_type: str) -> ListQuery:
+    return ListQuery(BY_USER, keys.user_partition(user_id, entity_type), newest_first=True)
+
+
+def by_status(entity_type: str, status: str) -> ListQuery:
+    return ListQuery(BY_STATUS, keys.status_partition(entity_type, status))
+
+
+def by_facet(entity_type: str, facet: str, value: str) -> ListQuery:
+    return ListQuery(BY_FACET, keys.facet_partition(entity_type, facet, value))
+
+
+@dataclass
+class _Operation:
+    request: dict[str, Any]
+    on_condition_failure: Callable[[], TalkshopError] | None
+
+
+@dataclass
+class UnitOfWork:
+    """Writes that commit together in one transaction, each guarded by a condition."""
+
+    repository: Repository
+    operations: list[_Operation] = field(default_factory=list)
+
+    def _add(self, kind: str, body: dict[str, Any], on_failure: Callable[[], TalkshopError] | None) -> None:
+        body["TableName"] = self.repository.table_name
+        self.operations.append(_Operation({kind: body}, on_failure))
+
+    def create(
+        self,
+        ref: EntityRef,
+        data: dict[str, Any],
+        index: IndexEntries,
+        now: datetime,
+        on_exists: Callable[[], TalkshopError],
+    ) -> None:
+        item = _entity_item(ref, data, index, version=1, created_at=now, updated_at=now)
+        self._add(
+            "Put",
+            {"Item": _serialize(item), "ConditionExpression": "attribute_not_exists(PK)"},
+            on_exists,
+        )
+
+    def replace(
+        self,
+        current: StoredEntity,
+        data: dict[str, Any],
+        index: IndexEntries,
+        now: datetime,
+        on_conflict: Callable[[], TalkshopError],
+    ) -> None:
+        item = _entity_item(
+            current.ref, data, index, current.version + 1, created_at=current.created_at, updated_at=now
+        )
+        self._add(
+            "Put",
+            {
+                "Item": _serialize(item),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": _serialize({":expected": current.version}),
+            },
+            on_conflict,
+        )
+
+    def delete(self, current: StoredEntity, on_conflict: Callable[[], TalkshopError]) -> None:
+        self._add(
+            "Delete",
+            {
+                "Key": _serialize({"PK": keys.entity_key(current.ref), "SK": keys.ENTITY_SORT_KEY}),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": _serialize({":expected": current.version}),
+            },
+            on_conflict,
+        )
+
+    def connect(self, connection: Connection, now: datetime) -> None:
+        """Idempotent: connecting twice leaves one edge."""
+        item = {
+            "PK": keys.entity_key(connection.source),
+            "SK": keys.connection_sort_key(connection.type, connection.target),
+            INVERSE.partition_key: keys.entity_key(connection.target),
+            INVERSE.sort_key: keys.connection_sort_key(connection.type, connection.source),
+            "dimension": Dimension.CONNECTION.value,
+            "connection_type": connection.type.value,
+            "attributes": connection.attributes,
+            "created_at": iso(now),
+        }
+        self._add("Put", {"Item": _serialize(item)}, None)
+
+    def disconnect(self, source: EntityRef, connection_type: ConnectionType, target: EntityRef) -> None:
+        key = {"PK": keys.entity_key(source), "SK": keys.connection_sort_key(connection_type, target)}
+        self._add("Delete", {"Key": _serialize(key)}, None)
+
+    def record_event(self, event: Event) -> None:
+        """Events are append-only: an event id is written once."""
+        stamp = f"{iso(event.occurred_at)}#{event.id}"
+        item = {
+            "PK": keys.events_partition(event.subject),
+            "SK": stamp,
+            BY_TYPE.partition_key: keys.event_day_partition(event.occurred_at),
+            BY_TYPE.sort_key: stamp,
+            "dimension": Dimension.EVENT.value,
+            "event": event.model_dump(mode="json"),
+        }
+        self._add("Put", {"Item": _serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}, None)
+
+    def put_knowledge(self, knowledge: Knowledge, now: datetime) -> None:
+        item = {
+            "PK": keys.entity_key(knowledge.subject),
+            "SK": keys.knowledge_sort_key(knowledge.kind),
+            "dimension": Dimension.KNOWLEDGE.value,
+            "content": knowledge.content,
+            "updated_at": iso(now),
+        }
+        self._add("Put", {"Item": _serialize(item)}, None)
+
+    def register_api_key(
+        self, key_hash: str, holder: EntityRef, now: datetime, on_exists: Callable[[], TalkshopError]
+    ) -> None:
+        item = {
+            "PK": keys.api_key_partition(key_hash),
+            "SK": keys.API_KEY_SORT_KEY,
+            "holder": holder.model_dump(mode="json"),
+            "created_at": iso(now),
+        }
+        self._add("Put", {"Item": _serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}, on_exists)
+
+    def commit(self) -> None:
+        if not self.operations:
+            return
+        if len(self.operations) > MAX_TRANSACTION_ITEMS:
+            raise TooManyChanges(
+                f"One change may touch at most {MAX_TRANSACTION_ITEMS} items; this one touches "
+                f"{len(self.operations)}."
+            )
+        client = self.repository.table.meta.client
+        try:
+            client.transact_write_items(TransactItems=[op.request for op in self.operations])  # type: ignore[misc]
+        except ClientError as error:
+            raise self._explain(error) from error
+        finally:
+            self.operations = []
+
+    def _explain(self, error: ClientError) -> Exception:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            return error
+        reasons = error.response.get("CancellationReasons", [])
+        for operation, reason in zip(self.operations, reasons, strict=False):
+            if reason.get("Code") == "ConditionalCheckFailed" and operation.on_condition_failure:
+                return operation.on_condition_failure()
+        return error
+
+
+class Repository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.table_name = table.name
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def get(self, ref: EntityRef) -> StoredEntity | None:
+        response = self.table.get_item(
+            Key={"PK": keys.entity_key(ref), "SK": keys.ENTITY_SORT_KEY}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _entity_from_item(item) if item else None
+
+    def get_many(self, refs: Sequence[EntityRef]) -> dict[EntityRef, StoredEntity]:
+        found: dict[EntityRef, StoredEntity] = {}
+        unique = list(dict.fromkeys(refs))
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [
+                        {"PK": keys.entity_key(ref), "SK": keys.ENTITY_SORT_KEY}
+                        for ref in unique[start : start + 100]
+                    ]
+                }
+            }
+            while request:
+                response = self.table.meta.client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+                for item in response["Responses"].get(self.table_name, []):
+                    entity = _entity_from_item(item)  # type: ignore[arg-type]
+                    found[entity.ref] = entity
+                request = response.get("UnprocessedKeys") or {}  # type: ignore[assignment]
+        return found
+
+    def list(
+        self,
+        query: ListQuery,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        filters: ConditionBase | None = None,
+        identity_extra: str = "",
+    ) -> Page:
+        """One page of a listing. Filters run server-side; pages are filled across query calls."""
+        identity = query.identity + "|" + identity_extra
+        arguments: dict[str, Any] = {
+            "IndexName": query.index.name,
+            "KeyConditionExpression": Key(query.index.partition_key).eq(query.partition),
+            "ScanIndexForward": not query.newest_first,
+        }
+        if filters is not None:
+            arguments["FilterExpression"] = filters
+        start = decode_cursor(cursor, identity) if cursor else None
+        items: list[dict[str, Any]] = []
+        exhausted = False
+        while len(items) < limit:
+            if start:
+                arguments["ExclusiveStartKey"] = start
+            arguments["Limit"] = max(limit - len(items), 25) if filters is not None else limit - len(items)
+            response = self._query(arguments)
+            items.extend(response["Items"])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                exhausted = True
+                break
+        page_items = items[:limit]
+        more = not exhausted or len(items) > limit
+        next_cursor = None
+        if more and page_items:
+            last = page_items[-1]
+            position = {name: last[name] for name in ("PK", "SK", query.index.partition_key, query.index.sort_key)}
+            next_cursor = encode_cursor(position, identity)
+        return Page([_entity_from_item(item) for item in page_items], next_cursor)
+
+    def iterate(self, query: ListQuery, filters: ConditionBase | None = None) -> Iterator[StoredEntity]:
+        cursor = None
+        while True:
+            page = self.list(query, limit=100, cursor=cursor, filters=filters)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def _query(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.table.query(**arguments)  # type: ignore[return-value]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ValidationException" and "ExclusiveStartKey" in arguments:
+                raise InvalidCursor("The cursor is not one this API issued.") from error
+            raise
+
+    def connected(self, source: EntityRef, connection_type: ConnectionType) -> list[EntityRef]:
+        """Targets of the source's outgoing edges of one type."""
+        return self._edges(
+            "PK", keys.entity_key(source), keys.connection_prefix(connection_type), index=None
+        )
+
+    def connected_to(self, target: EntityRef, connection_type: ConnectionType) -> list[EntityRef]:
+        """Sources of the edges of one type that point at the target."""
+        return self._edges(
+            INVERSE.partition_key,
+            keys.entity_key(target),
+            keys.connection_prefix(connection_type),
+            index=INVERSE,
+        )
+
+    def _edges(self, partition_name: str, partition: str, prefix: str, index: IndexSpec | None) -> list[EntityRef]:
+        sort_name = index.sort_key if index else "SK"
+        arguments: dict[str, Any] = {
+            "KeyConditionExpression": Key(partition_name).eq(partition) & Key(sort_name).begins_with(prefix)
+        }
+        if index:
+            arguments["IndexName"] = index.name
+        refs: list[EntityRef] = []
+        while True:
+            response = self.table.query(**arguments)
+            for item in response["Items"]:
+                refs.append(keys.parse_entity_key(str(item[sort_name])[len(prefix) :]))
+            if "LastEvaluatedKey" not in response:
+                return refs
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def events_of(self, subject: EntityRef, limit: int = 100) -> list[Event]:
+        response = self.table.query(
+            KeyConditionExpression=Key("PK").eq(keys.events_partition(subject)), Limit=limit
+        )
+        return [Event.model_validate(from_dynamo(item["event"])) for item in response["Items"]]
+
+    def events_on_day(self, day: datetime, limit: int = 1000) -> list[Event]:
+        response = self.table.query(
+            IndexName=BY_TYPE.name,
+            KeyConditionExpression=Key(BY_TYPE.partition_key).eq(keys.event_day_partition(day)),
+            Limit=limit,
+        )
+        return [Event.model_validate(from_dynamo(item["event"])) for item in response["Items"]]
+
+    def knowledge(self, subject: EntityRef, kind: str) -> dict[str, Any] | None:
+        response = self.table.get_item(Key={"PK": keys.entity_key(subject), "SK": keys.knowledge_sort_key(kind)})
+        item = response.get("Item")
+        return from_dynamo(item["content"]) if item else None  # type: ignore[no-any-return]
+
+    def api_key_holder(self, key_hash: str) -> EntityRef | None:
+        response = self.table.get_item(Key={"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY})
+        item = response.get("Item")
+        return EntityRef.model_validate(item["holder"]) if item else None
+
+
+def _entity_item(
+    ref: EntityRef,
+    data: dict[str, Any],
+    index: IndexEntries,
+    version: int,
+    created_at: datetime,
+    updated_at: datetime,
+) -> dict[str, Any]:
+    sort = keys.time_sort_key(created_at, ref.id)
+    item: dict[str, Any] = {
+        "PK": keys.entity_key(ref),
+        "SK": keys.ENTITY_SORT_KEY,
+        BY_TYPE.partition_key: keys.type_partition(ref.dimension, ref.type, created_at),
+        BY_TYPE.sort_key: sort,
+        "dimension": ref.dimension.value,
+        "entity_type": ref.type,
+        "id": ref.id,
+        "version": version,
+        "created_at": iso(created_at),
+        "updated_at": iso(updated_at),
+        "data": data,
+    }
+    if index.owner_id:
+        item[BY_OWNER.partition_key] = keys.owner_partition(index.owner_id, ref.type)
+        item[BY_OWNER.sort_key] = sort
+    if index.user_id:
+        item[BY_USER.partition_key] = keys.user_partition(index.user_id, ref.type)
+        item[BY_USER.sort_key] = sort
+    if index.status:
+        item[BY_STATUS.partition_key] = keys.status_partition(ref.type, index.status)
+        item[BY_STATUS.sort_key] = sort
+    if index.facet:
+        item[BY_FACET.partition_key] = keys.facet_partition(ref.type, *index.facet)
+        item[BY_FACET.sort_key] = sort
+    if index.search_text:
+        item["search_text"] = index.search_text
+    return item
+
+
+def _serialize(value: dict[str, Any]) -> dict[str, Any]:
+    # The resource's client marshals Python values itself; DynamoDB only needs floats as Decimals.
+    result: dict[str, Any] = to_dynamo(value)
+    return result
+
+
+def _entity_from_item(item: dict[str, Any]) -> StoredEntity:
+    return StoredEntity(
+        ref=EntityRef(dimension=Dimension(item["dimension"]), type=str(item["entity_type"]), id=str(item["id"])),
+        data=from_dynamo(item["data"]),
+        version=int(item["version"]),
+        created_at=parse_iso(str(item["created_at"])),
+        updated_at=parse_iso(str(item["updated_at"])),
+    )
+

@@ -1,0 +1,61 @@
+"""Invokes the Lambda handler wired to a route, exactly as API Gateway would."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from talkshop.api.routes import FunctionSpec
+from talkshop.local.apigateway import (
+    LambdaHandler,
+    LocalLambdaContext,
+    match_route,
+    path_exists,
+    proxy_event,
+    response_body,
+)
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def handler_for(function: FunctionSpec) -> LambdaHandler:
+    module = importlib.import_module(function.module)
+    handler: LambdaHandler = module.lambda_handler
+    return handler
+
+
+def _gateway_error(status: int, message: str) -> HttpResult:
+    body = {"error": {"code": "route_not_found" if status == 404 else "method_not_allowed", "message": message}}
+    return HttpResult(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+
+def invoke(
+    method: str,
+    path: str,
+    *,
+    query_string: str = "",
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+) -> HttpResult:
+    match = match_route(method, path)
+    if match is None:
+        if path_exists(path):
+            return _gateway_error(405, f"{method} is not supported on {path}.")
+        return _gateway_error(404, f"No route {path}.")
+    event = proxy_event(method, path, match, query_string=query_string, headers=headers, body=body)
+    response = handler_for(match.route.function)(event, LocalLambdaContext(match.route.function.name))
+    response_headers = {name: str(value) for name, value in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        response_headers[name] = ", ".join(str(value) for value in values)
+    return HttpResult(int(response["statusCode"]), response_headers, response_body(response))
