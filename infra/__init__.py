@@ -1,0 +1,1 @@
+"""AWS CDK app of Talkshop: ``infra.app`` is the entry point, ``infra.stack.TalkshopStack`` the stack."""

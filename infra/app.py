@@ -1,0 +1,75 @@
+"""CDK app entry point: ``.venv/bin/python infra/app.py`` from the repository root (cdk.json's "app").
+
+Run as a script, Python puts ``infra/`` first on ``sys.path``, where ``infra/constructs`` would shadow
+the ``constructs`` library; ``_fix_sys_path`` swaps it for the repository root before anything from
+aws_cdk is imported (hence the imports inside ``create_app``).
+
+Context (``cdk synth -c key=value`` or cdk.json): ``stackName`` (default Talkshop), ``logLevel``
+(POWERTOOLS_LOG_LEVEL, default INFO), ``corsAllowOrigins`` (comma-separated, default ``*``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import aws_cdk
+
+    from infra.stack import TalkshopStack
+
+_INFRA_DIR = Path(__file__).resolve().parent
+_REPO_ROOT = _INFRA_DIR.parent
+
+
+def _fix_sys_path() -> None:
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _INFRA_DIR]
+    if str(_REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(_REPO_ROOT))
+    if importlib.util.find_spec("talkshop") is None:  # not pip-installed: use the source tree
+        sys.path.insert(1, str(_REPO_ROOT / "layers"))
+
+
+def create_app(
+    context: dict[str, Any] | None = None, outdir: str | None = None
+) -> tuple[aws_cdk.App, TalkshopStack]:
+    """The app and its one stack. Tests pass ``{"aws:cdk:bundling-stacks": []}`` to skip bundling."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigateway as apigateway
+    from cdk_nag import AwsSolutionsChecks
+
+    from infra.stack import TalkshopStack
+
+    app = cdk.App(context=context, outdir=outdir)
+    origins = app.node.try_get_context("corsAllowOrigins")
+    stack = TalkshopStack(
+        app,
+        app.node.try_get_context("stackName") or "Talkshop",
+        description="Talkshop: conversational commerce backend (API Gateway, Lambda, DynamoDB)",
+        log_level=app.node.try_get_context("logLevel") or "INFO",
+        cors_allow_origins=origins.split(",") if origins else apigateway.Cors.ALL_ORIGINS,
+        env=cdk.Environment(account=_environ("CDK_DEFAULT_ACCOUNT"), region=_environ("CDK_DEFAULT_REGION")),
+    )
+    cdk.Tags.of(app).add("project", "talkshop")
+    # cdk-nag v3 is a policy-validation plugin: violations fail `synth` and are written to
+    # cdk.out/validation-report.json; acknowledgements live next to the constructs they concern.
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app, stack
+
+
+def _environ(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def main() -> None:
+    _fix_sys_path()
+    # The CDK CLI sets CDK_OUTDIR; run directly (`make synth`), the app writes to <repo>/cdk.out.
+    app, _ = create_app(outdir=os.environ.get("CDK_OUTDIR") or str(_REPO_ROOT / "cdk.out"))
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

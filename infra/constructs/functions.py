@@ -1,0 +1,149 @@
+"""One Lambda function per ``talkshop.api.routes.FUNCTIONS`` entry, each with its own least-privilege role."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.constructs.layer import ASSET_EXCLUDES
+from infra.constructs.runtime import ARCHITECTURE, HANDLER, RUNTIME
+from infra.paths import FUNCTIONS_DIR
+from talkshop.api.observability import METRICS_NAMESPACE
+from talkshop.api.routes import FUNCTIONS, FunctionSpec, TableAccess
+from talkshop.settings import ADMIN_KEY_SECRET_VARIABLE, TABLE_NAME_VARIABLE
+
+#: Table actions per access level; the write set never reaches a READ function.
+READ_ACTIONS: tuple[str, ...] = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+WRITE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+TABLE_ACTIONS: dict[TableAccess, tuple[str, ...]] = {
+    TableAccess.READ: READ_ACTIONS,
+    TableAccess.READ_WRITE: READ_ACTIONS + WRITE_ACTIONS,
+}
+
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+
+def function_construct_id(spec: FunctionSpec) -> str:
+    """``catalog_read`` -> ``CatalogRead``."""
+    return "".join(part.capitalize() for part in spec.name.split("_"))
+
+
+class TalkshopFunction(Construct):
+    """A function of the API: its log group, its role and the Lambda function itself."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: FunctionSpec,
+        table: dynamodb.ITable,
+        layer: lambda_.ILayerVersion,
+        admin_key: secretsmanager.ISecret,
+        log_level: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs the {spec.name} function ({spec.table_access} table access)",
+        )
+        self.log_group.grant_write(self.role)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="TableAccess",
+                actions=list(TABLE_ACTIONS[spec.table_access]),
+                resources=[table.table_arn, f"{table.table_arn}/index/*"],
+            )
+        )
+        environment = {
+            TABLE_NAME_VARIABLE: table.table_name,
+            "POWERTOOLS_SERVICE_NAME": spec.name,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": log_level,
+        }
+        if spec.needs_admin_key:
+            admin_key.grant_read(self.role)
+            environment[ADMIN_KEY_SECRET_VARIABLE] = admin_key.secret_arn
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / spec.name), exclude=ASSET_EXCLUDES),
+            layers=[layer],
+            role=self.role,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment=environment,
+        )
+        table_arn = Stack.of(self).resolve(table.table_arn)
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+            ),
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::<{_get_att_name(table_arn)}>/index/*]",
+                reason=(
+                    "Queries go through the table's GSIs (talkshop.data.schema.INDEXES); index/* is "
+                    "limited to this one table's indexes and the role only has the actions of its "
+                    "TableAccess level."
+                ),
+            ),
+        )
+
+
+def _get_att_name(resolved: object) -> str:
+    """``{"Fn::GetAtt": ["Table1234", "Arn"]}`` -> ``Table1234.Arn``, as cdk-nag names it in findings."""
+    if isinstance(resolved, dict) and isinstance(get_att := resolved.get("Fn::GetAtt"), list):
+        return ".".join(str(part) for part in get_att)
+    raise ValueError(f"expected a Fn::GetAtt, got {resolved!r}")
+
+
+class ApiFunctions(Construct):
+    """``functions``: function name (FunctionSpec.name) -> TalkshopFunction, in FUNCTIONS order."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.ITable,
+        layer: lambda_.ILayerVersion,
+        admin_key: secretsmanager.ISecret,
+        log_level: str = "INFO",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.functions: dict[str, TalkshopFunction] = {
+            spec.name: TalkshopFunction(
+                self,
+                function_construct_id(spec),
+                spec=spec,
+                table=table,
+                layer=layer,
+                admin_key=admin_key,
+                log_level=log_level,
+            )
+            for spec in FUNCTIONS
+        }
