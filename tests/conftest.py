@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from talkshop.api import context
 from talkshop.data.repository import Repository
+from talkshop.local import moto_tuning
 from talkshop.local.resources import create_table
 from talkshop.settings import get_settings
 
@@ -39,8 +40,9 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def table(aws_environment: None) -> Iterator[Any]:
+    moto_tuning.install()
     with mock_aws():
-        create_table(boto3.client("dynamodb"), TABLE_NAME)
+        create_table(boto3.client("dynamodb"), TABLE_NAME, stream=False)
         yield boto3.resource("dynamodb").Table(TABLE_NAME)
 
 

@@ -45,7 +45,7 @@ def list_products(
 
 
 @app.get("/api/products/<id>", summary="Get one product", tags=["catalog"])
-def get_product(id: Annotated[Identifier, Path()]) -> Response[Product]:  # noqa: A002 - the route's name
+def get_product(id: Annotated[Identifier, Path()]) -> Response[Product]:
     product = catalog().get_product(id, caller(app))
     metrics.add_metric(name="ProductViews", unit=MetricUnit.Count, value=1)
     return json_response(product, headers={"ETag": etag(product.version)})

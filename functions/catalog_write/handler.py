@@ -27,14 +27,14 @@ def create_product(product: ProductInput) -> Response[Product]:
 
 
 @app.put("/api/products/<id>", summary="Replace a product", tags=["catalog"])
-def replace_product(id: Annotated[Identifier, Path()], product: ProductInput) -> Response[Product]:  # noqa: A002
+def replace_product(id: Annotated[Identifier, Path()], product: ProductInput) -> Response[Product]:
     updated = catalog().replace_product(id, product, caller(app), expected_version(app))
     metrics.add_metric(name="ProductsUpdated", unit=MetricUnit.Count, value=1)
     return json_response(updated, headers={"ETag": etag(updated.version)})
 
 
 @app.delete("/api/products/<id>", summary="Delete a product", tags=["catalog"])
-def delete_product(id: Annotated[Identifier, Path()]) -> Response[None]:  # noqa: A002
+def delete_product(id: Annotated[Identifier, Path()]) -> Response[None]:
     catalog().delete_product(id, caller(app), expected_version(app))
     metrics.add_metric(name="ProductsDeleted", unit=MetricUnit.Count, value=1)
     return Response(status_code=204)

@@ -43,8 +43,15 @@ def keys(repository: Repository) -> dict[str, str]:
     }
 
 
-def call(method: str, path: str, key: str | None = None, body: Any = None, raw: bytes | None = None,
-         query: str = "", headers: dict[str, str] | None = None) -> HttpResult:
+def call(
+    method: str,
+    path: str,
+    key: str | None = None,
+    body: Any = None,
+    raw: bytes | None = None,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+) -> HttpResult:
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if key:
         all_headers["Authorization"] = f"Bearer {key}"
@@ -73,8 +80,9 @@ def test_creator_creates_reads_updates_and_deletes_a_product(keys: dict[str, str
     assert fetched.json()["price"] == 8995
     assert fetched.json()["reviews"][0]["date"] == "2026-03-01"
 
-    updated = call("PUT", "/api/products/aero-lite", keys["padelnest"], racket(price=7995),
-                   headers={"If-Match": '"1"'})
+    updated = call(
+        "PUT", "/api/products/aero-lite", keys["padelnest"], racket(price=7995), headers={"If-Match": '"1"'}
+    )
     assert updated.status == 200, updated.body
     assert updated.json()["version"] == 2
     assert updated.json()["price"] == 7995
@@ -120,15 +128,20 @@ def test_writes_need_a_valid_key(keys: dict[str, str], table: Any) -> None:
     before = table_snapshot(table)
     assert_error(call("POST", "/api/products", None, racket()), 401, "missing_credentials")
     assert_error(call("POST", "/api/products", "tsk_not-a-key", racket()), 401, "invalid_credentials")
-    assert_error(call("POST", "/api/products", None, racket(), headers={"Authorization": "Basic abc"}),
-                 401, "malformed_credentials")
+    assert_error(
+        call("POST", "/api/products", None, racket(), headers={"Authorization": "Basic abc"}),
+        401,
+        "malformed_credentials",
+    )
     assert table_snapshot(table) == before
 
 
 def test_another_creators_product_cannot_be_changed(keys: dict[str, str], table: Any) -> None:
     assert call("POST", "/api/products", keys["padelnest"], racket(id="aero-lite")).status == 201
     before = table_snapshot(table)
-    assert_error(call("PUT", "/api/products/aero-lite", keys["courtcraft"], racket(price=1)), 403, "not_owner")
+    assert_error(
+        call("PUT", "/api/products/aero-lite", keys["courtcraft"], racket(price=1)), 403, "not_owner"
+    )
     assert_error(call("DELETE", "/api/products/aero-lite", keys["courtcraft"]), 403, "not_owner")
     assert table_snapshot(table) == before
 
@@ -139,10 +152,19 @@ def test_missing_product_and_stale_version(keys: dict[str, str], table: Any) -> 
     assert_error(call("DELETE", "/api/products/nope", keys["padelnest"]), 404, "product_not_found")
     assert call("POST", "/api/products", keys["padelnest"], racket(id="aero-lite")).status == 201
     before = table_snapshot(table)
-    assert_error(call("PUT", "/api/products/aero-lite", keys["padelnest"], racket(price=1),
-                      headers={"If-Match": '"7"'}), 412, "version_mismatch")
-    assert_error(call("PUT", "/api/products/aero-lite", keys["padelnest"], racket(id="other")), 422, "id_mismatch")
-    assert_error(call("POST", "/api/products", keys["padelnest"], racket(id="aero-lite")), 409, "product_exists")
+    assert_error(
+        call(
+            "PUT", "/api/products/aero-lite", keys["padelnest"], racket(price=1), headers={"If-Match": '"7"'}
+        ),
+        412,
+        "version_mismatch",
+    )
+    assert_error(
+        call("PUT", "/api/products/aero-lite", keys["padelnest"], racket(id="other")), 422, "id_mismatch"
+    )
+    assert_error(
+        call("POST", "/api/products", keys["padelnest"], racket(id="aero-lite")), 409, "product_exists"
+    )
     assert table_snapshot(table) == before
 
 
@@ -154,11 +176,21 @@ def test_invalid_path_id_and_unknown_route(keys: dict[str, str]) -> None:
 
 def test_listing_filters_and_pages(keys: dict[str, str]) -> None:
     for number in range(7):
-        body = racket(id=f"r{number}", name=f"Racket {number}", price=5000 + number * 1000,
-                      stock=0 if number == 3 else 5)
+        body = racket(
+            id=f"r{number}",
+            name=f"Racket {number}",
+            price=5000 + number * 1000,
+            stock=0 if number == 3 else 5,
+        )
         assert call("POST", "/api/products", keys["padelnest"], body).status == 201
-    ball = racket(id="ball-1", name="Pro Balls", category="padel-balls", creator_id="courtcraft", price=599,
-                  ai_keywords=["pressurised"])
+    ball = racket(
+        id="ball-1",
+        name="Pro Balls",
+        category="padel-balls",
+        creator_id="courtcraft",
+        price=599,
+        ai_keywords=["pressurised"],
+    )
     assert call("POST", "/api/products", keys["courtcraft"], ball).status == 201
     draft = racket(id="draft-1", status="draft")
     assert call("POST", "/api/products", keys["padelnest"], draft).status == 201

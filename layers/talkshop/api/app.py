@@ -34,7 +34,9 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": error})
 
 
-def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+def json_response(
+    model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -55,12 +57,10 @@ def create_app() -> APIGatewayRestResolver:
     # A response that breaks its own schema is our bug: answer 500, not a 4xx blaming the caller.
     app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 
-    @app.exception_handler(TalkshopError)
     def _domain_error(error: TalkshopError) -> Response[Any]:
         logger.info("request refused", extra={"code": error.code, "status": error.status})
         return error_response(error.status, error.code, error.message, error.details)
 
-    @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response[Any]:
         errors = list(error.errors())
         if any(item.get("type") == "json_invalid" for item in errors):
@@ -68,19 +68,21 @@ def create_app() -> APIGatewayRestResolver:
         details = _describe_validation_errors(errors)
         unknown = [".".join(item["location"][1:]) for item in details if item["type"] == "extra_forbidden"]
         if unknown:
-            return error_response(
-                422, "unknown_fields", f"Unknown fields: {', '.join(unknown)}.", details
-            )
+            return error_response(422, "unknown_fields", f"Unknown fields: {', '.join(unknown)}.", details)
         return error_response(422, InvalidInput.code, "The request is not valid.", details)
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:
         return error_response(404, "route_not_found", "No such route.")
 
-    @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+    # Registered by call rather than as decorators: Powertools' decorator is untyped.
+    app.exception_handler(TalkshopError)(_domain_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(Exception)(_unexpected)
 
     return app
 
@@ -109,7 +111,7 @@ def expected_version(app: APIGatewayRestResolver) -> int | None:
         return None
     tag = raw.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
-        raise InvalidInput("If-Match must be an ETag this API issued, like \"3\".", code="invalid_if_match")
+        raise InvalidInput('If-Match must be an ETag this API issued, like "3".', code="invalid_if_match")
     return int(tag)
 
 

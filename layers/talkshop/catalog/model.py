@@ -16,8 +16,44 @@ from talkshop.ontology.model import Identifier
 
 # The ISO 4217 codes a shop is likely to price in; a code outside the list is almost always a typo.
 SUPPORTED_CURRENCIES = frozenset(
-    "EUR USD GBP CHF SEK NOK DKK PLN CZK HUF RON BGN CAD AUD NZD JPY CNY HKD SGD INR BRL MXN ARS CLP "
-    "COP ZAR AED SAR TRY ILS KRW TWD THB MYR IDR PHP".split()
+    [
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "BGN",
+        "CAD",
+        "AUD",
+        "NZD",
+        "JPY",
+        "CNY",
+        "HKD",
+        "SGD",
+        "INR",
+        "BRL",
+        "MXN",
+        "ARS",
+        "CLP",
+        "COP",
+        "ZAR",
+        "AED",
+        "SAR",
+        "TRY",
+        "ILS",
+        "KRW",
+        "TWD",
+        "THB",
+        "MYR",
+        "IDR",
+        "PHP",
+    ]
 )
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -43,7 +43,9 @@ def product_ref(product_id: str) -> EntityRef:
 
 
 def product_index(fields: ProductFields) -> IndexEntries:
-    searchable = " ".join([fields.name, fields.brand, fields.category, fields.description, *fields.ai_keywords])
+    searchable = " ".join(
+        [fields.name, fields.brand, fields.category, fields.description, *fields.ai_keywords]
+    )
     return IndexEntries(
         owner_id=fields.creator_id,
         status=fields.status,
@@ -143,14 +145,16 @@ class CatalogService:
                 "Only the admin, or a creator listing their own products, may list non-active products.",
                 code="status_not_visible",
             )
-        page = self.repository.list(
+        page = self.repository.page(
             query.access_pattern(),
             limit=query.limit,
             cursor=query.cursor,
             filters=query.filters(),
             identity_extra=query.identity(),
         )
-        return ProductPage(items=[product_from_stored(item) for item in page.items], next_cursor=page.next_cursor)
+        return ProductPage(
+            items=[product_from_stored(item) for item in page.items], next_cursor=page.next_cursor
+        )
 
     def get_product(self, product_id: str, principal: Principal) -> Product:
         product = product_from_stored(self._stored(product_id))
@@ -205,7 +209,12 @@ class CatalogService:
             )
         work = self.repository.unit_of_work()
         work.delete(current, on_conflict=lambda: _concurrent_change(product_id))
-        work.disconnect(current.ref, ConnectionType.OWNED_BY, creator_ref(existing.creator_id))
+        work.disconnect(
+            Connection(
+                source=current.ref, type=ConnectionType.OWNED_BY, target=creator_ref(existing.creator_id)
+            ),
+            self.clock(),
+        )
         work.record_event(self._event(EventType.PRODUCT_DELETED, current.ref, principal.ref, existing))
         work.commit()
 
@@ -221,7 +230,9 @@ class CatalogService:
             return Conflict(f"Product {product_id!r} already exists.", code="product_exists")
 
         work.create(ref, product_data(fields), product_index(fields), now, exists)
-        work.connect(Connection(source=ref, type=ConnectionType.OWNED_BY, target=creator_ref(fields.creator_id)), now)
+        work.connect(
+            Connection(source=ref, type=ConnectionType.OWNED_BY, target=creator_ref(fields.creator_id)), now
+        )
         work.record_event(self._event(EventType.PRODUCT_CREATED, ref, actor, fields))
 
     def stage_replace(

@@ -43,4 +43,4 @@ def decode_cursor(cursor: str, query_identity: str) -> dict[str, Any]:
         raise InvalidCursor("The cursor is not one this API issued.")
     if fingerprint != _fingerprint(query_identity):
         raise InvalidCursor("The cursor belongs to a different query; start again without it.")
-    return position
+    return dict(position)

@@ -53,6 +53,8 @@ class StoredEntity:
     version: int
     created_at: datetime
     updated_at: datetime
+    # The item as stored, so that a compensating write can put it back exactly.
+    item: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class Page:
 
 
 def data_field(name: str) -> Attr:
-    """A filterable field of an entity's data, for `Repository.list` filters."""
+    """A filterable field of an entity's data, for `Repository.page` filters."""
     return Attr(f"data.{name}")
 
 
@@ -118,6 +120,8 @@ def by_facet(entity_type: str, facet: str, value: str) -> ListQuery:
 class _Operation:
     request: dict[str, Any]
     on_condition_failure: Callable[[], TalkshopError] | None
+    # The write that undoes this one, used when a later transaction of the same batch fails.
+    inverse: dict[str, Any]
 
 
 @dataclass
@@ -127,9 +131,26 @@ class UnitOfWork:
     repository: Repository
     operations: list[_Operation] = field(default_factory=list)
 
-    def _add(self, kind: str, body: dict[str, Any], on_failure: Callable[[], TalkshopError] | None) -> None:
-        body["TableName"] = self.repository.table_name
-        self.operations.append(_Operation({kind: body}, on_failure))
+    def _add(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        on_failure: Callable[[], TalkshopError] | None,
+        inverse: dict[str, Any],
+    ) -> None:
+        table = self.repository.table_name
+        body["TableName"] = table
+        for inverse_body in inverse.values():
+            inverse_body["TableName"] = table
+        self.operations.append(_Operation({kind: body}, on_failure, inverse))
+
+    def _put_new(self, item: dict[str, Any], on_failure: Callable[[], TalkshopError] | None) -> None:
+        self._add(
+            "Put",
+            {"Item": _serialize(item), "ConditionExpression": "attribute_not_exists(PK)"},
+            on_failure,
+            {"Delete": {"Key": {"PK": item["PK"], "SK": item["SK"]}}},
+        )
 
     def create(
         self,
@@ -139,12 +160,7 @@ class UnitOfWork:
         now: datetime,
         on_exists: Callable[[], TalkshopError],
     ) -> None:
-        item = _entity_item(ref, data, index, version=1, created_at=now, updated_at=now)
-        self._add(
-            "Put",
-            {"Item": _serialize(item), "ConditionExpression": "attribute_not_exists(PK)"},
-            on_exists,
-        )
+        self._put_new(_entity_item(ref, data, index, version=1, created_at=now, updated_at=now), on_exists)
 
     def replace(
         self,
@@ -165,6 +181,7 @@ class UnitOfWork:
                 "ExpressionAttributeValues": _serialize({":expected": current.version}),
             },
             on_conflict,
+            {"Put": {"Item": current.item}},
         )
 
     def delete(self, current: StoredEntity, on_conflict: Callable[[], TalkshopError]) -> None:
@@ -176,6 +193,7 @@ class UnitOfWork:
                 "ExpressionAttributeValues": _serialize({":expected": current.version}),
             },
             on_conflict,
+            {"Put": {"Item": current.item}},
         )
 
     def connect(self, connection: Connection, now: datetime) -> None:
@@ -190,11 +208,18 @@ class UnitOfWork:
             "attributes": connection.attributes,
             "created_at": iso(now),
         }
-        self._add("Put", {"Item": _serialize(item)}, None)
+        self._add(
+            "Put", {"Item": _serialize(item)}, None, {"Delete": {"Key": {"PK": item["PK"], "SK": item["SK"]}}}
+        )
 
-    def disconnect(self, source: EntityRef, connection_type: ConnectionType, target: EntityRef) -> None:
-        key = {"PK": keys.entity_key(source), "SK": keys.connection_sort_key(connection_type, target)}
-        self._add("Delete", {"Key": _serialize(key)}, None)
+    def disconnect(self, connection: Connection, now: datetime) -> None:
+        key = {
+            "PK": keys.entity_key(connection.source),
+            "SK": keys.connection_sort_key(connection.type, connection.target),
+        }
+        restore = UnitOfWork(self.repository)
+        restore.connect(connection, now)
+        self._add("Delete", {"Key": key}, None, restore.operations[0].request)
 
     def record_event(self, event: Event) -> None:
         """Events are append-only: an event id is written once."""
@@ -207,17 +232,23 @@ class UnitOfWork:
             "dimension": Dimension.EVENT.value,
             "event": event.model_dump(mode="json"),
         }
-        self._add("Put", {"Item": _serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}, None)
+        self._put_new(item, None)
 
     def put_knowledge(self, knowledge: Knowledge, now: datetime) -> None:
-        item = {
+        item: dict[str, Any] = {
             "PK": keys.entity_key(knowledge.subject),
             "SK": keys.knowledge_sort_key(knowledge.kind),
             "dimension": Dimension.KNOWLEDGE.value,
             "content": knowledge.content,
             "updated_at": iso(now),
         }
-        self._add("Put", {"Item": _serialize(item)}, None)
+        previous = self.repository.raw_item(item["PK"], item["SK"])
+        inverse = (
+            {"Put": {"Item": previous}}
+            if previous
+            else {"Delete": {"Key": {"PK": item["PK"], "SK": item["SK"]}}}
+        )
+        self._add("Put", {"Item": _serialize(item)}, None, inverse)
 
     def register_api_key(
         self, key_hash: str, holder: EntityRef, now: datetime, on_exists: Callable[[], TalkshopError]
@@ -228,7 +259,7 @@ class UnitOfWork:
             "holder": holder.model_dump(mode="json"),
             "created_at": iso(now),
         }
-        self._add("Put", {"Item": _serialize(item), "ConditionExpression": "attribute_not_exists(PK)"}, on_exists)
+        self._put_new(item, on_exists)
 
     def commit(self) -> None:
         if not self.operations:
@@ -238,13 +269,16 @@ class UnitOfWork:
                 f"One change may touch at most {MAX_TRANSACTION_ITEMS} items; this one touches "
                 f"{len(self.operations)}."
             )
-        client = self.repository.table.meta.client
         try:
-            client.transact_write_items(TransactItems=[op.request for op in self.operations])  # type: ignore[misc]
+            self.repository.transact([op.request for op in self.operations])
         except ClientError as error:
             raise self._explain(error) from error
-        finally:
-            self.operations = []
+
+    def undo(self) -> None:
+        """Apply the inverse of every operation of this (committed) unit, newest first."""
+        inverses = [op.inverse for op in reversed(self.operations)]
+        for start in range(0, len(inverses), MAX_TRANSACTION_ITEMS):
+            self.repository.transact(inverses[start : start + MAX_TRANSACTION_ITEMS])
 
     def _explain(self, error: ClientError) -> Exception:
         if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
@@ -263,6 +297,29 @@ class Repository:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self)
+
+    def transact(self, requests: list[dict[str, Any]]) -> None:
+        self.table.meta.client.transact_write_items(TransactItems=requests)  # type: ignore[arg-type]
+
+    def commit_all(self, units: Sequence[UnitOfWork]) -> None:
+        """Commit several units in order; if one fails, undo those already committed, then raise.
+
+        DynamoDB transactions hold at most 100 items; this is how a larger change (an import) stays
+        all-or-nothing from the reader's point of view once it has finished, successfully or not.
+        """
+        committed: list[UnitOfWork] = []
+        try:
+            for unit in units:
+                unit.commit()
+                committed.append(unit)
+        except Exception:
+            for unit in reversed(committed):
+                unit.undo()
+            raise
+
+    def raw_item(self, partition: str, sort: str) -> dict[str, Any] | None:
+        response = self.table.get_item(Key={"PK": partition, "SK": sort}, ConsistentRead=True)
+        return response.get("Item")
 
     def get(self, ref: EntityRef) -> StoredEntity | None:
         response = self.table.get_item(
@@ -284,14 +341,14 @@ class Repository:
                 }
             }
             while request:
-                response = self.table.meta.client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+                response = self.table.meta.client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self.table_name, []):
-                    entity = _entity_from_item(item)  # type: ignore[arg-type]
+                    entity = _entity_from_item(item)
                     found[entity.ref] = entity
-                request = response.get("UnprocessedKeys") or {}  # type: ignore[assignment]
+                request = response.get("UnprocessedKeys") or {}
         return found
 
-    def list(
+    def page(
         self,
         query: ListQuery,
         *,
@@ -327,14 +384,16 @@ class Repository:
         next_cursor = None
         if more and page_items:
             last = page_items[-1]
-            position = {name: last[name] for name in ("PK", "SK", query.index.partition_key, query.index.sort_key)}
+            position = {
+                name: last[name] for name in ("PK", "SK", query.index.partition_key, query.index.sort_key)
+            }
             next_cursor = encode_cursor(position, identity)
         return Page([_entity_from_item(item) for item in page_items], next_cursor)
 
     def iterate(self, query: ListQuery, filters: ConditionBase | None = None) -> Iterator[StoredEntity]:
         cursor = None
         while True:
-            page = self.list(query, limit=100, cursor=cursor, filters=filters)
+            page = self.page(query, limit=100, cursor=cursor, filters=filters)
             yield from page.items
             if not page.next_cursor:
                 return
@@ -344,15 +403,16 @@ class Repository:
         try:
             return self.table.query(**arguments)  # type: ignore[return-value]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ValidationException" and "ExclusiveStartKey" in arguments:
+            if (
+                error.response.get("Error", {}).get("Code") == "ValidationException"
+                and "ExclusiveStartKey" in arguments
+            ):
                 raise InvalidCursor("The cursor is not one this API issued.") from error
             raise
 
     def connected(self, source: EntityRef, connection_type: ConnectionType) -> list[EntityRef]:
         """Targets of the source's outgoing edges of one type."""
-        return self._edges(
-            "PK", keys.entity_key(source), keys.connection_prefix(connection_type), index=None
-        )
+        return self._edges("PK", keys.entity_key(source), keys.connection_prefix(connection_type), index=None)
 
     def connected_to(self, target: EntityRef, connection_type: ConnectionType) -> list[EntityRef]:
         """Sources of the edges of one type that point at the target."""
@@ -363,7 +423,9 @@ class Repository:
             index=INVERSE,
         )
 
-    def _edges(self, partition_name: str, partition: str, prefix: str, index: IndexSpec | None) -> list[EntityRef]:
+    def _edges(
+        self, partition_name: str, partition: str, prefix: str, index: IndexSpec | None
+    ) -> list[EntityRef]:
         sort_name = index.sort_key if index else "SK"
         arguments: dict[str, Any] = {
             "KeyConditionExpression": Key(partition_name).eq(partition) & Key(sort_name).begins_with(prefix)
@@ -394,12 +456,16 @@ class Repository:
         return [Event.model_validate(from_dynamo(item["event"])) for item in response["Items"]]
 
     def knowledge(self, subject: EntityRef, kind: str) -> dict[str, Any] | None:
-        response = self.table.get_item(Key={"PK": keys.entity_key(subject), "SK": keys.knowledge_sort_key(kind)})
+        response = self.table.get_item(
+            Key={"PK": keys.entity_key(subject), "SK": keys.knowledge_sort_key(kind)}
+        )
         item = response.get("Item")
-        return from_dynamo(item["content"]) if item else None  # type: ignore[no-any-return]
+        return from_dynamo(item["content"]) if item else None
 
     def api_key_holder(self, key_hash: str) -> EntityRef | None:
-        response = self.table.get_item(Key={"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY})
+        response = self.table.get_item(
+            Key={"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY}
+        )
         item = response.get("Item")
         return EntityRef.model_validate(item["holder"]) if item else None
 
@@ -451,10 +517,12 @@ def _serialize(value: dict[str, Any]) -> dict[str, Any]:
 
 def _entity_from_item(item: dict[str, Any]) -> StoredEntity:
     return StoredEntity(
-        ref=EntityRef(dimension=Dimension(item["dimension"]), type=str(item["entity_type"]), id=str(item["id"])),
+        ref=EntityRef(
+            dimension=Dimension(item["dimension"]), type=str(item["entity_type"]), id=str(item["id"])
+        ),
         data=from_dynamo(item["data"]),
         version=int(item["version"]),
         created_at=parse_iso(str(item["created_at"])),
         updated_at=parse_iso(str(item["updated_at"])),
+        item=item,
     )
-

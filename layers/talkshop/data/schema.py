@@ -23,14 +23,19 @@ class IndexSpec:
 BY_TYPE = IndexSpec(
     "GSI1", "GSI1PK", "GSI1SK", "entities by type (day-bucketed for high-volume types); events by day"
 )
-BY_OWNER = IndexSpec("GSI2", "GSI2PK", "GSI2SK", "things by owning creator or group, e.g. products by creator")
+BY_OWNER = IndexSpec(
+    "GSI2", "GSI2PK", "GSI2SK", "things by owning creator or group, e.g. products by creator"
+)
 BY_USER = IndexSpec("GSI3", "GSI3PK", "GSI3SK", "things by shopper, e.g. conversations and orders by user")
 BY_STATUS = IndexSpec("GSI4", "GSI4PK", "GSI4SK", "things by lifecycle status, e.g. active conversations")
 BY_FACET = IndexSpec(
     "GSI5", "GSI5PK", "GSI5SK", "things by a categorical facet: product category, conversation platform"
 )
 INVERSE = IndexSpec(
-    "GSI6", "GSI6PK", "GSI6SK", "connections read from their target end, e.g. conversations that mentioned a product"
+    "GSI6",
+    "GSI6PK",
+    "GSI6SK",
+    "connections read from their target end, e.g. conversations that mentioned a product",
 )
 
 INDEXES: tuple[IndexSpec, ...] = (BY_TYPE, BY_OWNER, BY_USER, BY_STATUS, BY_FACET, INVERSE)

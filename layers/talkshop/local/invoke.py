@@ -36,7 +36,9 @@ def handler_for(function: FunctionSpec) -> LambdaHandler:
 
 
 def _gateway_error(status: int, message: str) -> HttpResult:
-    body = {"error": {"code": "route_not_found" if status == 404 else "method_not_allowed", "message": message}}
+    body = {
+        "error": {"code": "route_not_found" if status == 404 else "method_not_allowed", "message": message}
+    }
     return HttpResult(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
 

@@ -1,0 +1,140 @@
+"""The `talkshop` command: run locally, import catalogs, manage creators, export the OpenAPI document.
+
+Data commands act on the local runtime's data dir by default, or with --aws on the DynamoDB table
+named by TALKSHOP_TABLE_NAME, using the ambient AWS credentials (how an operator seeds production).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from talkshop.errors import TalkshopError
+from talkshop.local.runtime import DEFAULT_DATA_DIR
+
+
+@contextmanager
+def _catalog_target(args: argparse.Namespace) -> Iterator[None]:
+    if args.aws:
+        yield
+        return
+    from talkshop.local.runtime import LocalAws
+
+    with LocalAws(args.data_dir):
+        yield
+
+
+def _command_local(args: argparse.Namespace) -> int:
+    from talkshop.local.server import serve
+
+    serve(args.port, args.data_dir, host=args.host, quiet=args.quiet)
+    return 0
+
+
+def _command_import(args: argparse.Namespace) -> int:
+    from talkshop.catalog.importer import CatalogImporter, ImportFormat
+
+    with _catalog_target(args):
+        from talkshop.api.context import catalog
+
+        fmt = ImportFormat(args.format) if args.format else None
+        report = CatalogImporter(catalog()).import_file(args.file, fmt, args.creator, args.currency)
+    print(f"Imported {args.file}: {report.summary()}.")
+    return 0
+
+
+def _command_creator_add(args: argparse.Namespace) -> int:
+    with _catalog_target(args):
+        from talkshop.api.context import catalog
+
+        issued = catalog().creators.add(args.name, args.id)
+    print(f"Creator {issued.creator.id!r} ({issued.creator.name}) created.")
+    print(f"API key (shown once, store it now): {issued.api_key}")
+    return 0
+
+
+def _command_creator_key(args: argparse.Namespace) -> int:
+    with _catalog_target(args):
+        from talkshop.api.context import catalog
+
+        issued = catalog().creators.issue_key(args.id)
+    print(f"New API key for {issued.creator.id!r} (shown once, store it now): {issued.api_key}")
+    return 0
+
+
+def _command_openapi(args: argparse.Namespace) -> int:
+    from talkshop.api.openapi import openapi_document
+
+    document = json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n"
+    if args.output:
+        args.output.write_text(document)
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="local runtime data (default .talkshop)"
+    )
+    parser.add_argument(
+        "--aws", action="store_true", help="act on the AWS table named by TALKSHOP_TABLE_NAME"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="talkshop", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="serve the API on 127.0.0.1 with the embedded AWS stand-ins")
+    local.add_argument("--port", type=int, default=8000)
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    local.add_argument("--quiet", action="store_true", help="do not log each request")
+    local.set_defaults(run=_command_local)
+
+    importer = commands.add_parser("import", help="import products from JSON, Talkshop CSV or a Shopify CSV")
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--format", choices=["json", "csv", "shopify"], help="default: from the file")
+    importer.add_argument("--creator", help="creator id for a Shopify export (it names none)")
+    importer.add_argument("--currency", default="EUR", help="currency of a Shopify export's prices")
+    _data_options(importer)
+    importer.set_defaults(run=_command_import)
+
+    creator = commands.add_parser("creator", help="manage creators").add_subparsers(
+        dest="action", required=True
+    )
+    add = creator.add_parser("add", help="create a creator and print their API key once")
+    add.add_argument("name")
+    add.add_argument("--id", help="creator id (default: from the name)")
+    _data_options(add)
+    add.set_defaults(run=_command_creator_add)
+    key = creator.add_parser("key", help="issue another API key for a creator")
+    key.add_argument("id")
+    _data_options(key)
+    key.set_defaults(run=_command_creator_key)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document of the whole API")
+    openapi.add_argument("--output", type=Path)
+    openapi.set_defaults(run=_command_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except TalkshopError as error:
+        print(f"error ({error.code}): {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

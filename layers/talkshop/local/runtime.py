@@ -1,0 +1,118 @@
+"""The local stand-in for the AWS account: moto services in this process, persisted to a data dir.
+
+`LocalAws` is used by `talkshop local` and by the CLI's data commands, so both see the same data.
+Only one process may own a data dir at a time (an exclusive lock file says so clearly).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import boto3
+from moto import mock_aws
+
+from talkshop.errors import TalkshopError
+from talkshop.local import moto_tuning
+from talkshop.local.persistence import TableJournal
+from talkshop.local.resources import create_table
+from talkshop.settings import get_settings
+
+DEFAULT_DATA_DIR = Path(".talkshop")
+LOCAL_TABLE_NAME = "talkshop"
+LOCAL_REGION = "eu-west-1"
+
+
+class DataDirInUse(TalkshopError):
+    code = "data_dir_in_use"
+
+
+def demo_catalog_path() -> Path:
+    return Path(str(resources.files("talkshop") / "demo" / "catalog.json"))
+
+
+def _configure_environment(data_dir: Path) -> str:
+    """The variables the Lambda runtime would have, pointing at the local stand-ins."""
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "TALKSHOP_TABLE_NAME": LOCAL_TABLE_NAME,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # The admin key: the operator's if set, else one generated once and kept in the data dir.
+    if not os.environ.get("TALKSHOP_ADMIN_KEY"):
+        key_file = data_dir / "admin-key"
+        if not key_file.exists():
+            key_file.write_text("tsk_admin_" + secrets.token_urlsafe(24) + "\n")
+            key_file.chmod(0o600)
+        os.environ["TALKSHOP_ADMIN_KEY"] = key_file.read_text().strip()
+    get_settings.cache_clear()
+    return os.environ["TALKSHOP_ADMIN_KEY"]
+
+
+class LocalAws:
+    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR) -> None:
+        self.data_dir = data_dir
+        self._lock: IO[str] | None = None
+        self._mock = mock_aws()
+        self.journal: TableJournal | None = None
+        self.admin_key = ""
+        self.fresh = False
+
+    def __enter__(self) -> LocalAws:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = (self.data_dir / "lock").open("w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            self._lock.close()
+            self._lock = None
+            raise DataDirInUse(
+                f"{self.data_dir} is in use by another Talkshop process (is `talkshop local` running?)."
+            ) from error
+        self.admin_key = _configure_environment(self.data_dir)
+        moto_tuning.install()
+        self._mock.start()
+        dynamodb = boto3.client("dynamodb")
+        create_table(dynamodb, LOCAL_TABLE_NAME)
+        # An explicit endpoint with its trailing slash: moto routes DynamoDB Streams calls only by
+        # a URL ending in "/", which botocore's default endpoint no longer has.
+        streams = boto3.client(
+            "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{LOCAL_REGION}.amazonaws.com/"
+        )
+        self.journal = TableJournal(self.data_dir / "dynamodb", LOCAL_TABLE_NAME, dynamodb, streams)
+        self.fresh = not self.journal.exists
+        self.journal.restore()
+
+    def persist(self) -> None:
+        """Make every change so far durable (called after each state-changing request)."""
+        if self.journal:
+            self.journal.capture()
+
+    def stop(self) -> None:
+        if self.journal:
+            self.journal.compact()
+            self.journal = None
+        self._mock.stop()
+        if self._lock:
+            self._lock.close()
+            self._lock = None

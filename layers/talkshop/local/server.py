@@ -1,0 +1,106 @@
+"""`talkshop local`: an HTTP server on 127.0.0.1 that plays API Gateway in front of the handlers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit
+
+from talkshop.local.invoke import HttpResult, invoke
+from talkshop.local.runtime import LocalAws, demo_catalog_path
+
+MAX_BODY_BYTES = 6 * 1024 * 1024  # API Gateway's payload limit for Lambda proxy integrations
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LocalGateway(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], aws: LocalAws, quiet: bool) -> None:
+        super().__init__(address, GatewayRequestHandler)
+        self.aws = aws
+        self.quiet = quiet
+        # One request at a time, like a single warm Lambda instance, and because moto's conditional
+        # writes are not atomic across threads: this keeps them as strict as DynamoDB's.
+        self.invocation_lock = threading.Lock()
+
+
+class GatewayRequestHandler(BaseHTTPRequestHandler):
+    server: LocalGateway
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self._send(
+                HttpResult(
+                    413,
+                    {"Content-Type": "application/json"},
+                    json.dumps(
+                        {"error": {"code": "payload_too_large", "message": "The body exceeds 6 MB."}}
+                    ).encode(),
+                )
+            )
+            return
+        body = self.rfile.read(length) if length else None
+        headers = dict(self.headers.items())
+        with self.server.invocation_lock:
+            result = invoke(self.command, url.path, query_string=url.query, headers=headers, body=body)
+            if self.command not in READ_ONLY_METHODS:
+                self.server.aws.persist()
+        self._send(result)
+
+    def _send(self, result: HttpResult) -> None:
+        self.send_response(result.status)
+        for name, value in result.headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(result.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(result.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+    def log_message(self, format: str, *args: object) -> None:
+        sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+
+
+def serve(port: int, data_dir: Path, host: str = "127.0.0.1", quiet: bool = False) -> None:
+    started = time.monotonic()
+    aws = LocalAws(data_dir)
+    aws.start()
+    try:
+        if aws.fresh:
+            from talkshop.api.context import catalog
+            from talkshop.catalog.importer import CatalogImporter
+
+            report = CatalogImporter(catalog()).import_file(demo_catalog_path())
+            aws.persist()
+            print(f"Loaded the demo catalog: {report.summary()}.", flush=True)
+        gateway = LocalGateway((host, port), aws, quiet)
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            threading.Thread(target=gateway.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        bound_host, bound_port = gateway.server_address[:2]
+        print(f"Admin key: {aws.admin_key}  (kept in {data_dir / 'admin-key'})", flush=True)
+        print(
+            f"Talkshop is running at http://{bound_host!s}:{bound_port} "
+            f"(ready in {time.monotonic() - started:.1f}s; try /api/products). Ctrl-C stops it.",
+            flush=True,
+        )
+        gateway.serve_forever()
+        gateway.server_close()
+    finally:
+        aws.stop()
+        print("Talkshop stopped; data saved.", flush=True)
