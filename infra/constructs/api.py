@@ -13,12 +13,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.functions import LOG_RETENTION
+from talkshop.api import cors
 from talkshop.api.routes import ROUTES
 
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
-
-#: Request headers a browser may send cross-origin (the creator's API key travels as a bearer token).
-CORS_ALLOW_HEADERS = ["Content-Type", "Authorization", "X-Amz-Date", "X-Amz-Security-Token"]
 
 
 @dataclass(frozen=True)
@@ -113,8 +111,8 @@ class Api(Construct):
             self.rest_api.root.resource_for_path(path).add_cors_preflight(
                 allow_origins=list(cors_allow_origins),
                 allow_methods=methods,
-                allow_headers=CORS_ALLOW_HEADERS,
-                max_age=Duration.hours(1),
+                allow_headers=list(cors.ALLOWED_HEADERS),
+                max_age=Duration.seconds(cors.MAX_AGE_SECONDS),
             )
         if list(cors_allow_origins) == list(apigateway.Cors.ALL_ORIGINS):
             # Errors API Gateway answers itself (throttling, validation, integration failures) must be

@@ -226,3 +226,18 @@ def test_listing_filters_and_pages(keys: dict[str, str]) -> None:
     assert_error(call("GET", "/api/products", query="status=draft"), 403, "status_not_visible")
     own_drafts = call("GET", "/api/products", keys["padelnest"], query="status=draft&creator=padelnest")
     assert [item["id"] for item in own_drafts.json()["items"]] == ["draft-1"]
+
+
+def test_cors_preflight_and_response_headers(keys: dict[str, str]) -> None:
+    preflight = invoke("OPTIONS", "/api/products/aero-lite", headers={"Origin": "https://shop.example"})
+    assert preflight.status == 204
+    assert set(preflight.headers["Access-Control-Allow-Methods"].split(",")) == {
+        "GET",
+        "PUT",
+        "DELETE",
+        "OPTIONS",
+    }
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    listed = call("GET", "/api/products", headers={"Origin": "https://shop.example"})
+    assert listed.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in listed.headers["Access-Control-Expose-Headers"]

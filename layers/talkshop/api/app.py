@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from talkshop.api.cors import resolver_cors
 from talkshop.api.observability import logger, metrics, tracer
 from talkshop.errors import InvalidInput, TalkshopError
 
@@ -55,7 +56,9 @@ def _describe_validation_errors(errors: Any) -> list[dict[str, Any]]:
 
 def create_app() -> APIGatewayRestResolver:
     # A response that breaks its own schema is our bug: answer 500, not a 4xx blaming the caller.
-    app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+    app = APIGatewayRestResolver(
+        enable_validation=True, response_validation_error_http_code=500, cors=resolver_cors()
+    )
 
     def _domain_error(error: TalkshopError) -> Response[Any]:
         logger.info("request refused", extra={"code": error.code, "status": error.status})

@@ -41,8 +41,9 @@ def match_route(method: str, path: str) -> RouteMatch | None:
     return None
 
 
-def path_exists(path: str) -> bool:
-    return any(pattern.match(path) for pattern, _ in _compiled_routes())
+def methods_for(path: str) -> list[str]:
+    """The methods routed on a path (empty when the path is not an API route at all)."""
+    return [route.method for pattern, route in _compiled_routes() if pattern.match(path)]
 
 
 def proxy_event(

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from talkshop.api import cors
 from talkshop.api.routes import FunctionSpec
 from talkshop.local.apigateway import (
     LambdaHandler,
     LocalLambdaContext,
     match_route,
-    path_exists,
+    methods_for,
     proxy_event,
     response_body,
 )
@@ -35,11 +36,11 @@ def handler_for(function: FunctionSpec) -> LambdaHandler:
     return handler
 
 
-def _gateway_error(status: int, message: str) -> HttpResult:
-    body = {
-        "error": {"code": "route_not_found" if status == 404 else "method_not_allowed", "message": message}
-    }
-    return HttpResult(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
+def _gateway_answer(status: int, message: str) -> HttpResult:
+    """An error API Gateway answers itself, without invoking a function."""
+    code = "route_not_found" if status == 404 else "method_not_allowed"
+    headers = {"Content-Type": "application/json", "Access-Control-Allow-Origin": cors.ALLOWED_ORIGIN}
+    return HttpResult(status, headers, json.dumps({"error": {"code": code, "message": message}}).encode())
 
 
 def invoke(
@@ -52,9 +53,12 @@ def invoke(
 ) -> HttpResult:
     match = match_route(method, path)
     if match is None:
-        if path_exists(path):
-            return _gateway_error(405, f"{method} is not supported on {path}.")
-        return _gateway_error(404, f"No route {path}.")
+        methods = methods_for(path)
+        if not methods:
+            return _gateway_answer(404, f"No route {path}.")
+        if method == "OPTIONS":  # the CORS preflight, answered by API Gateway on AWS too
+            return HttpResult(204, cors.preflight_headers(methods), b"")
+        return _gateway_answer(405, f"{method} is not supported on {path}.")
     event = proxy_event(method, path, match, query_string=query_string, headers=headers, body=body)
     response = handler_for(match.route.function)(event, LocalLambdaContext(match.route.function.name))
     response_headers = {name: str(value) for name, value in (response.get("headers") or {}).items()}

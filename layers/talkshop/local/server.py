@@ -70,7 +70,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
     def log_message(self, format: str, *args: object) -> None:
-        sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+        if not self.server.quiet:
+            sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
 
 
 def serve(port: int, data_dir: Path, host: str = "127.0.0.1", quiet: bool = False) -> None:
