@@ -177,9 +177,9 @@ def _csv_rows(text: str) -> Iterator[SourceRow]:
             elif column in CSV_LIST_COLUMNS:
                 values[column] = [part.strip() for part in cell.split("|") if part.strip()]
             elif column in CSV_INTEGER_COLUMNS:
-                values[column] = _integer_cell(cell, column, problems)
+                values[column] = _numeric_cell(cell, column, problems, whole=True)
             elif column == "rating":
-                values[column] = _number_cell(cell, column, problems)
+                values[column] = _numeric_cell(cell, column, problems, whole=False)
             else:
                 values[column] = cell
         if problems:
@@ -187,19 +187,11 @@ def _csv_rows(text: str) -> Iterator[SourceRow]:
         yield SourceRow(line, values)
 
 
-def _integer_cell(cell: str, column: str, problems: list[str]) -> Any:
+def _numeric_cell(cell: str, column: str, problems: list[str], *, whole: bool) -> Any:
     try:
-        return int(cell)
+        return int(cell) if whole else float(cell)
     except ValueError:
-        problems.append(f"{column}: {cell!r} is not a whole number")
-        return cell
-
-
-def _number_cell(cell: str, column: str, problems: list[str]) -> Any:
-    try:
-        return float(cell)
-    except ValueError:
-        problems.append(f"{column}: {cell!r} is not a number")
+        problems.append(f"{column}: {cell!r} is not a {'whole number' if whole else 'number'}")
         return cell
 
 

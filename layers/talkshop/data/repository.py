@@ -175,11 +175,7 @@ class UnitOfWork:
         )
         self._add(
             "Put",
-            {
-                "Item": _serialize(item),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": _serialize({":expected": current.version}),
-            },
+            {"Item": _serialize(item), **_expect_version(current.version)},
             on_conflict,
             {"Put": {"Item": current.item}},
         )
@@ -188,9 +184,8 @@ class UnitOfWork:
         self._add(
             "Delete",
             {
-                "Key": _serialize({"PK": keys.entity_key(current.ref), "SK": keys.ENTITY_SORT_KEY}),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": _serialize({":expected": current.version}),
+                "Key": {"PK": keys.entity_key(current.ref), "SK": keys.ENTITY_SORT_KEY},
+                **_expect_version(current.version),
             },
             on_conflict,
             {"Put": {"Item": current.item}},
@@ -507,6 +502,11 @@ def _entity_item(
     if index.search_text:
         item["search_text"] = index.search_text
     return item
+
+
+def _expect_version(version: int) -> dict[str, Any]:
+    """The condition of an optimistic write: the item is still at the version that was read."""
+    return {"ConditionExpression": "version = :expected", "ExpressionAttributeValues": {":expected": version}}
 
 
 def _serialize(value: dict[str, Any]) -> dict[str, Any]:
