@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from talkshop.errors import TalkshopError
+from pydantic import ValidationError
+
+from talkshop.errors import InvalidInput, TalkshopError
 from talkshop.local.runtime import DEFAULT_DATA_DIR
+from talkshop.settings import TABLE_NAME_VARIABLE
 
 
 @contextmanager
 def _catalog_target(args: argparse.Namespace) -> Iterator[None]:
     if args.aws:
+        if not os.environ.get(TABLE_NAME_VARIABLE):
+            raise InvalidInput(f"--aws needs {TABLE_NAME_VARIABLE}: the name of the deployed table.")
         yield
         return
     from talkshop.local.runtime import LocalAws
@@ -133,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except TalkshopError as error:
         print(f"error ({error.code}): {error.message}", file=sys.stderr)
-        return 2
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"])
+            print(f"error (invalid_input): {where}: {problem['msg']}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -23,10 +23,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from talkshop.catalog.model import ProductInput
+from talkshop.catalog.model import ProductInput, minor_unit_digits
 from talkshop.catalog.service import CatalogService, product_data, product_ref
 from talkshop.data.repository import MAX_TRANSACTION_ITEMS, UnitOfWork
-from talkshop.errors import TalkshopError
+from talkshop.errors import InvalidInput, TalkshopError
 from talkshop.ontology.model import Dimension, EntityRef, Event, EventType
 from talkshop.text import slugify
 
@@ -235,13 +235,18 @@ def _shopify_rows(text: str, creator_id: str, currency: str) -> list[SourceRow]:
 
 def _shopify_product(handle: str, product: dict[str, Any], creator_id: str, currency: str) -> dict[str, Any]:
     head = product.get("head", {})
+    minor_digits = minor_unit_digits(currency)
     problems: list[str] = []
     prices: list[int] = []
     stock = 0
     for variant in product["variants"]:
         try:
-            prices.append(int((Decimal(variant["Variant Price"]) * 100).to_integral_value()))
+            price = Decimal(variant["Variant Price"])
         except InvalidOperation:
+            price = Decimal("NaN")
+        if price.is_finite():
+            prices.append(int((price * 10**minor_digits).to_integral_value()))
+        else:
             problems.append(f"Variant Price {variant['Variant Price']!r} is not a number")
         quantity = (variant.get("Variant Inventory Qty") or "0").strip()
         stock += max(0, int(quantity)) if quantity.lstrip("-").isdigit() else 0
@@ -337,6 +342,8 @@ class CatalogImporter:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as error:
             raise ImportRejected([RowError(1, "the file is not UTF-8 text")]) from error
+        except OSError as error:
+            raise InvalidInput(f"Cannot read {path}: {error.strerror}.", code="unreadable_file") from error
         return self.import_rows(read_rows(text, fmt or detect_format(path, text), creator_id, currency))
 
     def import_rows(self, rows: list[SourceRow]) -> ImportReport:

@@ -56,9 +56,19 @@ SUPPORTED_CURRENCIES = frozenset(
     ]
 )
 
+# Currencies whose minor unit is not a hundredth (ISO 4217): prices are integers of that unit.
+_MINOR_UNIT_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0}
+
+
+def minor_unit_digits(currency: str) -> int:
+    """How many decimal digits a currency's minor unit has: 2 for EUR (cents), 0 for JPY."""
+    return _MINOR_UNIT_DIGITS.get(currency, 2)
+
+
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-AttributeValue = str | int | float | bool
+# NaN and infinities are valid Python floats but no JSON number: refuse them at the door.
+AttributeValue = str | int | Annotated[float, Field(allow_inf_nan=False)] | bool
 
 
 class ProductStatus(StrEnum):
@@ -72,7 +82,7 @@ class Review(BaseModel):
 
     author: ShortText
     stars: int = Field(ge=1, le=5)
-    text: str = Field(max_length=5000)
+    text: str = Field(max_length=2000)
     date: date
 
 
@@ -97,7 +107,7 @@ class ProductFields(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
     stock: int = Field(default=0, ge=0, le=10_000_000)
     rating: float | None = Field(default=None, ge=0, le=5)
-    reviews: list[Review] = Field(default_factory=list, max_length=200)
+    reviews: list[Review] = Field(default_factory=list, max_length=50)
     attributes: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], AttributeValue] = Field(
         default_factory=dict, max_length=64
     )

@@ -212,8 +212,7 @@ class CatalogService:
         work.disconnect(
             Connection(
                 source=current.ref, type=ConnectionType.OWNED_BY, target=creator_ref(existing.creator_id)
-            ),
-            self.clock(),
+            )
         )
         work.record_event(self._event(EventType.PRODUCT_DELETED, current.ref, principal.ref, existing))
         work.commit()

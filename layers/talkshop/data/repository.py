@@ -2,8 +2,9 @@
 
 Callers speak in entities (EntityRef, data dicts, versions) and access patterns (by type, by owner,
 by facet...); the key shapes stay in :mod:`talkshop.data.keys`. Writes are grouped in a
-:class:`UnitOfWork` committed as one DynamoDB transaction with a condition on every item, so an
-operation either happens whole or not at all, and a concurrent change is detected, never overwritten.
+:class:`UnitOfWork` committed as one DynamoDB transaction, so an operation happens whole or not at
+all. Entities are created only if absent and changed only at the version that was read, so a
+concurrent change is detected, never overwritten; edges and knowledge are idempotent puts.
 """
 
 from __future__ import annotations
@@ -193,31 +194,20 @@ class UnitOfWork:
 
     def connect(self, connection: Connection, now: datetime) -> None:
         """Idempotent: connecting twice leaves one edge."""
-        item = {
-            "PK": keys.entity_key(connection.source),
-            "SK": keys.connection_sort_key(connection.type, connection.target),
-            INVERSE.partition_key: keys.entity_key(connection.target),
-            INVERSE.sort_key: keys.connection_sort_key(connection.type, connection.source),
-            "dimension": Dimension.CONNECTION.value,
-            "connection_type": connection.type.value,
-            "attributes": connection.attributes,
-            "created_at": iso(now),
-        }
-        self._add(
-            "Put", {"Item": _serialize(item)}, None, {"Delete": {"Key": {"PK": item["PK"], "SK": item["SK"]}}}
-        )
+        self._put_restorably(_connection_item(connection, now))
 
-    def disconnect(self, connection: Connection, now: datetime) -> None:
+    def disconnect(self, connection: Connection) -> None:
         key = {
             "PK": keys.entity_key(connection.source),
             "SK": keys.connection_sort_key(connection.type, connection.target),
         }
-        restore = UnitOfWork(self.repository)
-        restore.connect(connection, now)
-        self._add("Delete", {"Key": key}, None, restore.operations[0].request)
+        previous = self.repository.raw_item(key["PK"], key["SK"])
+        # Undoing the removal of an edge that was not there is removing it again: a harmless no-op.
+        inverse = {"Put": {"Item": previous}} if previous else {"Delete": {"Key": dict(key)}}
+        self._add("Delete", {"Key": key}, None, inverse)
 
     def record_event(self, event: Event) -> None:
-        """Events are append-only: an event id is written once."""
+        """Events are append-only: the same event (time and id) is never written twice."""
         stamp = f"{iso(event.occurred_at)}#{event.id}"
         item = {
             "PK": keys.events_partition(event.subject),
@@ -237,12 +227,13 @@ class UnitOfWork:
             "content": knowledge.content,
             "updated_at": iso(now),
         }
+        self._put_restorably(item)
+
+    def _put_restorably(self, item: dict[str, Any]) -> None:
+        """An unconditional put whose undo restores the item as it was before (or removes it)."""
         previous = self.repository.raw_item(item["PK"], item["SK"])
-        inverse = (
-            {"Put": {"Item": previous}}
-            if previous
-            else {"Delete": {"Key": {"PK": item["PK"], "SK": item["SK"]}}}
-        )
+        key = {"PK": item["PK"], "SK": item["SK"]}
+        inverse = {"Put": {"Item": previous}} if previous else {"Delete": {"Key": key}}
         self._add("Put", {"Item": _serialize(item)}, None, inverse)
 
     def register_api_key(
@@ -362,6 +353,11 @@ class Repository:
         if filters is not None:
             arguments["FilterExpression"] = filters
         start = decode_cursor(cursor, identity) if cursor else None
+        position_keys = {"PK", "SK", query.index.partition_key, query.index.sort_key}
+        if start is not None and (
+            set(start) != position_keys or start[query.index.partition_key] != query.partition
+        ):
+            raise InvalidCursor("The cursor is not one this API issued.")
         items: list[dict[str, Any]] = []
         exhausted = False
         while len(items) < limit:
@@ -507,6 +503,19 @@ def _entity_item(
 def _expect_version(version: int) -> dict[str, Any]:
     """The condition of an optimistic write: the item is still at the version that was read."""
     return {"ConditionExpression": "version = :expected", "ExpressionAttributeValues": {":expected": version}}
+
+
+def _connection_item(connection: Connection, now: datetime) -> dict[str, Any]:
+    return {
+        "PK": keys.entity_key(connection.source),
+        "SK": keys.connection_sort_key(connection.type, connection.target),
+        INVERSE.partition_key: keys.entity_key(connection.target),
+        INVERSE.sort_key: keys.connection_sort_key(connection.type, connection.source),
+        "dimension": Dimension.CONNECTION.value,
+        "connection_type": connection.type.value,
+        "attributes": connection.attributes,
+        "created_at": iso(now),
+    }
 
 
 def _serialize(value: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,9 @@ def to_dynamo(value: Any) -> Any:
 def from_dynamo(value: Any) -> Any:
     """Decimals become int or float again, recursively."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        # A whole number written without a fraction is an int; 1.0 stays a float.
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
     if isinstance(value, dict):
         return {key: from_dynamo(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -31,11 +31,6 @@ class TableJournal:
         self.table_name = table_name
         self.dynamodb = dynamodb
         self.streams = streams
-        self._iterator: str | None = None
-
-    @property
-    def exists(self) -> bool:
-        return self.snapshot_path.exists() or self.journal_path.exists()
 
     def restore(self) -> int:
         """Load the snapshot and journal into the (empty) table; returns the number of items."""
@@ -59,25 +54,30 @@ class TableJournal:
         for start in range(0, len(values), _BATCH):
             requests = [{"PutRequest": {"Item": item}} for item in values[start : start + _BATCH]]
             self.dynamodb.batch_write_item(RequestItems={self.table_name: requests})  # type: ignore[dict-item]
-        self._follow_from_latest()
+        self._release_consumed_records()  # the restore's own writes are already on disk
         self.compact()
         return len(values)
 
-    def _follow_from_latest(self) -> None:
+    def _oldest_record(self) -> str:
+        """An iterator at the oldest record the table's stream holds now.
+
+        Asked for afresh on every capture: when moto rolls a cancelled transaction back it swaps the
+        table (stream included) for a copy, so an iterator kept from before would read a stream the
+        table no longer writes to. Records are released once journaled, so "oldest" is "unsaved".
+        """
         description = self.dynamodb.describe_table(TableName=self.table_name)["Table"]
         stream_arn = description["LatestStreamArn"]
         shard = self.streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
-        self._iterator = self.streams.get_shard_iterator(
-            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+        return self.streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
 
     def capture(self) -> int:
         """Append the changes made since the last capture to the journal, durably."""
-        if self._iterator is None:
-            self._follow_from_latest()
+        iterator: str | None = self._oldest_record()
         entries: list[str] = []
-        while True:
-            response = self.streams.get_records(ShardIterator=self._iterator or "", Limit=1000)
+        while iterator:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
             records = response["Records"]
             for record in records:
                 change = record["dynamodb"]
@@ -85,9 +85,7 @@ class TableJournal:
                     entries.append(json.dumps({"delete": change["Keys"]}))
                 else:
                     entries.append(json.dumps({"put": change["NewImage"]}))
-            self._iterator = response.get("NextShardIterator")
-            if not records:
-                break
+            iterator = response.get("NextShardIterator") if records else None
         if entries:
             with self.journal_path.open("a", encoding="utf-8") as journal:
                 journal.write("\n".join(entries) + "\n")

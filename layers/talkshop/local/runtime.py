@@ -36,7 +36,7 @@ def demo_catalog_path() -> Path:
     return Path(str(resources.files("talkshop") / "demo" / "catalog.json"))
 
 
-def _configure_environment(data_dir: Path) -> str:
+def _configure_environment(data_dir: Path) -> tuple[str, str]:
     """The variables the Lambda runtime would have, pointing at the local stand-ins."""
     os.environ.update(
         {
@@ -49,15 +49,16 @@ def _configure_environment(data_dir: Path) -> str:
         }
     )
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    # The admin key: the operator's if set, else one generated once and kept in the data dir.
-    if not os.environ.get("TALKSHOP_ADMIN_KEY"):
-        key_file = data_dir / "admin-key"
-        if not key_file.exists():
-            key_file.write_text("tsk_admin_" + secrets.token_urlsafe(24) + "\n")
-            key_file.chmod(0o600)
-        os.environ["TALKSHOP_ADMIN_KEY"] = key_file.read_text().strip()
     get_settings.cache_clear()
-    return os.environ["TALKSHOP_ADMIN_KEY"]
+    # The admin key: the operator's if set, else one generated once and kept in the data dir.
+    if os.environ.get("TALKSHOP_ADMIN_KEY"):
+        return os.environ["TALKSHOP_ADMIN_KEY"], "from TALKSHOP_ADMIN_KEY"
+    key_file = data_dir / "admin-key"
+    if not key_file.exists():
+        key_file.write_text("tsk_admin_" + secrets.token_urlsafe(24) + "\n")
+        key_file.chmod(0o600)
+    os.environ["TALKSHOP_ADMIN_KEY"] = key_file.read_text().strip()
+    return os.environ["TALKSHOP_ADMIN_KEY"], f"kept in {key_file}"
 
 
 class LocalAws:
@@ -67,6 +68,8 @@ class LocalAws:
         self._mock = mock_aws()
         self.journal: TableJournal | None = None
         self.admin_key = ""
+        self.admin_key_source = ""
+        # True when the data dir held no data: the local server then loads the demo catalog.
         self.fresh = False
 
     def __enter__(self) -> LocalAws:
@@ -89,7 +92,7 @@ class LocalAws:
             raise DataDirInUse(
                 f"{self.data_dir} is in use by another Talkshop process (is `talkshop local` running?)."
             ) from error
-        self.admin_key = _configure_environment(self.data_dir)
+        self.admin_key, self.admin_key_source = _configure_environment(self.data_dir)
         moto_tuning.install()
         self._mock.start()
         dynamodb = boto3.client("dynamodb")
@@ -100,8 +103,7 @@ class LocalAws:
             "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{LOCAL_REGION}.amazonaws.com/"
         )
         self.journal = TableJournal(self.data_dir / "dynamodb", LOCAL_TABLE_NAME, dynamodb, streams)
-        self.fresh = not self.journal.exists
-        self.journal.restore()
+        self.fresh = self.journal.restore() == 0
 
     def persist(self) -> None:
         """Make every change so far durable (called after each state-changing request)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from talkshop.errors import TalkshopError
 from talkshop.local.invoke import HttpResult, invoke
 from talkshop.local.runtime import LocalAws, demo_catalog_path
 
@@ -74,11 +75,19 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
 
 
+class PortUnavailable(TalkshopError):
+    code = "port_unavailable"
+
+
 def serve(port: int, data_dir: Path, host: str = "127.0.0.1", quiet: bool = False) -> None:
     started = time.monotonic()
     aws = LocalAws(data_dir)
     aws.start()
     try:
+        try:
+            gateway = LocalGateway((host, port), aws, quiet)
+        except OSError as error:
+            raise PortUnavailable(f"Cannot listen on {host}:{port}: {error.strerror}.") from error
         if aws.fresh:
             from talkshop.api.context import catalog
             from talkshop.catalog.importer import CatalogImporter
@@ -86,7 +95,6 @@ def serve(port: int, data_dir: Path, host: str = "127.0.0.1", quiet: bool = Fals
             report = CatalogImporter(catalog()).import_file(demo_catalog_path())
             aws.persist()
             print(f"Loaded the demo catalog: {report.summary()}.", flush=True)
-        gateway = LocalGateway((host, port), aws, quiet)
 
         def stop(signum: int, frame: FrameType | None) -> None:
             threading.Thread(target=gateway.shutdown, daemon=True).start()
@@ -94,7 +102,7 @@ def serve(port: int, data_dir: Path, host: str = "127.0.0.1", quiet: bool = Fals
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         bound_host, bound_port = gateway.server_address[:2]
-        print(f"Admin key: {aws.admin_key}  (kept in {data_dir / 'admin-key'})", flush=True)
+        print(f"Admin key: {aws.admin_key}  ({aws.admin_key_source})", flush=True)
         print(
             f"Talkshop is running at http://{bound_host!s}:{bound_port} "
             f"(ready in {time.monotonic() - started:.1f}s; try /api/products). Ctrl-C stops it.",
