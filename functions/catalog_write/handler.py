@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
-from talkshop.api.app import create_app, etag, expected_version, json_response, lambda_entrypoint
+from talkshop.api.app import create_app, etag, expected_version, json_response, lambda_entrypoint, location_of
 from talkshop.api.context import caller, catalog
 from talkshop.api.observability import metrics
 from talkshop.catalog.model import Product, ProductInput
@@ -22,7 +22,7 @@ def create_product(product: ProductInput) -> Response[Product]:
     return json_response(
         created,
         status=201,
-        headers={"ETag": etag(created.version), "Location": f"/api/products/{created.id}"},
+        headers={"ETag": etag(created.version), "Location": location_of(app, created.id)},
     )
 
 

@@ -72,12 +72,12 @@ def hash_api_key(key: str) -> str:
 
 def resolve_admin_key(settings: Settings) -> str | None:
     if settings.admin_key:
-        return settings.admin_key
+        return settings.admin_key.strip()
     if settings.admin_key_secret_arn:
         from aws_lambda_powertools.utilities import parameters
 
         # Cached for five minutes: a rotated key takes effect without a redeploy.
-        return str(parameters.get_secret(settings.admin_key_secret_arn, max_age=300))
+        return str(parameters.get_secret(settings.admin_key_secret_arn, max_age=300)).strip()
     return None
 
 

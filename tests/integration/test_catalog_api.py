@@ -9,7 +9,8 @@ import pytest
 
 from talkshop.catalog.creators import CreatorService
 from talkshop.data.repository import Repository
-from talkshop.local.invoke import HttpResult, invoke
+from talkshop.local.apigateway import LocalLambdaContext, match_route, proxy_event
+from talkshop.local.invoke import HttpResult, handler_for, invoke
 from tests.conftest import ADMIN_KEY, table_snapshot
 
 
@@ -241,3 +242,61 @@ def test_cors_preflight_and_response_headers(keys: dict[str, str]) -> None:
     listed = call("GET", "/api/products", headers={"Origin": "https://shop.example"})
     assert listed.headers["Access-Control-Allow-Origin"] == "*"
     assert "ETag" in listed.headers["Access-Control-Expose-Headers"]
+
+
+def test_bodies_must_be_json(keys: dict[str, str], table: Any) -> None:
+    before = table_snapshot(table)
+    form = call(
+        "POST",
+        "/api/products",
+        keys["padelnest"],
+        raw=b"name=x&price=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_error(form, 415, "unsupported_media_type")
+    with_charset = call(
+        "POST",
+        "/api/products",
+        keys["padelnest"],
+        racket(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert with_charset.status == 201
+    assert len(table_snapshot(table)) > len(before)
+
+
+def test_another_creators_draft_is_missing_not_forbidden(keys: dict[str, str]) -> None:
+    assert call("POST", "/api/products", keys["padelnest"], racket(id="secret", status="draft")).status == 201
+    assert_error(call("PUT", "/api/products/secret", keys["courtcraft"], racket()), 404, "product_not_found")
+    assert_error(call("DELETE", "/api/products/secret", keys["courtcraft"]), 404, "product_not_found")
+    assert_error(call("DELETE", "/api/products/secret"), 401, "missing_credentials")
+    assert call("DELETE", "/api/products/secret", keys["padelnest"]).status == 204
+
+
+def test_links_to_a_deleted_product_do_not_block_later_updates(keys: dict[str, str]) -> None:
+    assert call("POST", "/api/products", keys["padelnest"], racket(id="old-grip")).status == 201
+    linked = racket(id="linker", ai_often_bought_with=["old-grip"])
+    assert call("POST", "/api/products", keys["padelnest"], linked).status == 201
+    assert call("DELETE", "/api/products/old-grip", keys["padelnest"]).status == 204
+    kept = call("PUT", "/api/products/linker", keys["padelnest"], {**linked, "price": 100})
+    assert kept.status == 200, kept.body
+    added = call(
+        "PUT", "/api/products/linker", keys["padelnest"], {**linked, "ai_similar_products": ["never-was"]}
+    )
+    assert_error(added, 422, "unknown_product_reference")
+
+
+def test_location_keeps_the_stage_of_the_request(keys: dict[str, str]) -> None:
+    match = match_route("POST", "/api/products")
+    assert match is not None
+    event = proxy_event(
+        "POST",
+        "/api/products",
+        match,
+        headers={"Authorization": f"Bearer {keys['padelnest']}"},
+        body=json.dumps(racket(id="staged")).encode(),
+    )
+    event["requestContext"]["path"] = "/prod/api/products"
+    response = handler_for(match.route.function)(event, LocalLambdaContext("catalog_write", 10))
+    assert response["statusCode"] == 201
+    assert response["multiValueHeaders"]["Location"] == ["/prod/api/products/staged"]

@@ -12,6 +12,7 @@ from talkshop.data.pagination import InvalidCursor, encode_cursor
 from talkshop.data.repository import (
     MAX_TRANSACTION_ITEMS,
     IndexEntries,
+    ItemTooLarge,
     Repository,
     StoredEntity,
     TooManyChanges,
@@ -391,3 +392,14 @@ def test_get_many_reads_more_than_one_batch(repository: Repository, clock: FakeC
     assert set(found) == set(present)
     assert all(found[ref].data == {"id": ref.id} for ref in present)
     assert repository.get_many([]) == {}
+
+
+def test_an_item_over_dynamodbs_size_limit_is_refused_clearly(
+    repository: Repository, table: Any, clock: FakeClock
+) -> None:
+    work = repository.unit_of_work()
+    work.create(product("huge"), {"text": "x" * 410_000}, IndexEntries(), clock(), lambda: Exists("x"))
+    with pytest.raises(ItemTooLarge) as refused:
+        work.commit()
+    assert refused.value.status == 413
+    assert table_snapshot(table) == []

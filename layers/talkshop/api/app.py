@@ -65,6 +65,10 @@ def create_app() -> APIGatewayRestResolver:
         return error_response(error.status, error.code, error.message, error.details)
 
     def _validation_error(error: RequestValidationError) -> Response[Any]:
+        content_type = (header(app, "Content-Type") or "application/json").split(";")[0].strip().lower()
+        if app.current_event.body and content_type != "application/json":
+            # A form-encoded body is parsed as form fields; blame the encoding, not the fields.
+            return error_response(415, "unsupported_media_type", "Send the body as application/json.")
         errors = list(error.errors())
         if any(item.get("type") == "json_invalid" for item in errors):
             return error_response(400, "invalid_json", "The request body is not valid JSON.")
@@ -116,6 +120,11 @@ def expected_version(app: APIGatewayRestResolver) -> int | None:
     if not tag.isdigit():
         raise InvalidInput('If-Match must be an ETag this API issued, like "3".', code="invalid_if_match")
     return int(tag)
+
+
+def location_of(app: APIGatewayRestResolver, resource_id: str) -> str:
+    """The URL path of a resource created under the current path, with the API's stage if any."""
+    return f"{app.current_event.request_context.path.rstrip('/')}/{resource_id}"
 
 
 def etag(version: int) -> str:

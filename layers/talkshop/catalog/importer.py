@@ -402,10 +402,14 @@ class CatalogImporter:
             links = product.linked_product_ids()
             if product.id in links:
                 errors.append(RowError(row.line, "the product links to itself"))
-            missing = sorted(links - in_file - known_elsewhere)
+            current = existing.get(product.id or "")
+            # As in the API, links a stored product already has stay acceptable after their target left.
+            already_linked = (
+                ProductInput.model_validate(current.data).linked_product_ids() if current else set()
+            )
+            missing = sorted(links - in_file - known_elsewhere - already_linked)
             if missing:
                 errors.append(RowError(row.line, f"linked products do not exist: {', '.join(missing)}"))
-            current = existing.get(product.id or "")
             if current is not None and current.data.get("creator_id") != product.creator_id:
                 errors.append(RowError(row.line, f"product {product.id!r} belongs to another creator"))
         if errors:

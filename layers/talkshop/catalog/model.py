@@ -68,7 +68,9 @@ def minor_unit_digits(currency: str) -> int:
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 # NaN and infinities are valid Python floats but no JSON number: refuse them at the door.
-AttributeValue = str | int | Annotated[float, Field(allow_inf_nan=False)] | bool
+AttributeValue = (
+    Annotated[str, Field(max_length=1000)] | int | Annotated[float, Field(allow_inf_nan=False)] | bool
+)
 
 
 class ProductStatus(StrEnum):

@@ -184,7 +184,7 @@ class CatalogService:
             raise InvalidInput("The body's id differs from the id in the path.", code="id_mismatch")
         current = self._stored(product_id)
         existing = product_from_stored(current)
-        principal.require_may_act_for(existing.creator_id)
+        self._require_owner(existing, principal)
         if body.creator_id != existing.creator_id:
             raise InvalidInput("A product cannot move to another creator.", code="creator_change_not_allowed")
         if expected_version is not None and expected_version != current.version:
@@ -192,7 +192,8 @@ class CatalogService:
                 f"The product is at version {current.version}, not {expected_version}.",
                 details={"current_version": current.version},
             )
-        self._check_links(product_id, body, known_ids=set())
+        # Links the product already had stay acceptable even if their target was deleted since.
+        self._check_links(product_id, body, known_ids=existing.linked_product_ids())
         work = self.repository.unit_of_work()
         self.stage_replace(work, current, body, principal.ref)
         work.commit()
@@ -201,7 +202,7 @@ class CatalogService:
     def delete_product(self, product_id: str, principal: Principal, expected_version: int | None) -> None:
         current = self._stored(product_id)
         existing = product_from_stored(current)
-        principal.require_may_act_for(existing.creator_id)
+        self._require_owner(existing, principal)
         if expected_version is not None and expected_version != current.version:
             raise PreconditionFailed(
                 f"The product is at version {current.version}, not {expected_version}.",
@@ -251,6 +252,13 @@ class CatalogService:
         if stored is None:
             raise _not_found(product_id)
         return stored
+
+    def _require_owner(self, product: Product, principal: Principal) -> None:
+        """Sign-in first; then a product the caller may not even see is missing, not forbidden."""
+        principal.require_signed_in()
+        if product.status != ProductStatus.ACTIVE and not principal.may_act_for(product.creator_id):
+            raise _not_found(product.id)
+        principal.require_may_act_for(product.creator_id)
 
     def _check_links(self, product_id: str, fields: ProductFields, known_ids: set[str]) -> None:
         linked = fields.linked_product_ids()

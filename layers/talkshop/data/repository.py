@@ -22,7 +22,7 @@ from talkshop.data import keys
 from talkshop.data.pagination import InvalidCursor, decode_cursor, encode_cursor
 from talkshop.data.schema import BY_FACET, BY_OWNER, BY_STATUS, BY_TYPE, BY_USER, INVERSE, IndexSpec
 from talkshop.data.serialization import from_dynamo, to_dynamo
-from talkshop.errors import TalkshopError
+from talkshop.errors import Conflict, TalkshopError
 from talkshop.ontology.model import Connection, ConnectionType, Dimension, EntityRef, Event, Knowledge
 
 if TYPE_CHECKING:
@@ -34,6 +34,11 @@ MAX_TRANSACTION_ITEMS = 100
 class TooManyChanges(TalkshopError):
     status = 413
     code = "too_many_changes"
+
+
+class ItemTooLarge(TalkshopError):
+    status = 413
+    code = "item_too_large"
 
 
 @dataclass(frozen=True)
@@ -267,12 +272,21 @@ class UnitOfWork:
             self.repository.transact(inverses[start : start + MAX_TRANSACTION_ITEMS])
 
     def _explain(self, error: ClientError) -> Exception:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        """Turn DynamoDB's refusal into the caller's domain error, when it is one."""
+        details = error.response.get("Error", {})
+        if details.get("Code") == "ValidationException" and "size" in details.get("Message", "").lower():
+            return ItemTooLarge("The item exceeds DynamoDB's 400 KB limit; shorten its texts or lists.")
+        if details.get("Code") != "TransactionCanceledException":
             return error
         reasons = error.response.get("CancellationReasons", [])
         for operation, reason in zip(self.operations, reasons, strict=False):
             if reason.get("Code") == "ConditionalCheckFailed" and operation.on_condition_failure:
                 return operation.on_condition_failure()
+        if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+            return Conflict(
+                "Another change to the same items was in progress; retry the request.",
+                code="concurrent_update",
+            )
         return error
 
 
@@ -454,8 +468,9 @@ class Repository:
         return from_dynamo(item["content"]) if item else None
 
     def api_key_holder(self, key_hash: str) -> EntityRef | None:
+        # Consistent: a key works from the moment it is issued and stops the moment it is revoked.
         response = self.table.get_item(
-            Key={"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY}
+            Key={"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY}, ConsistentRead=True
         )
         item = response.get("Item")
         return EntityRef.model_validate(item["holder"]) if item else None

@@ -15,8 +15,6 @@ from urllib.parse import parse_qs
 
 from talkshop.api.routes import ROUTES, Route
 
-LAMBDA_TIMEOUT_MS = 30_000
-
 
 @dataclass(frozen=True)
 class RouteMatch:
@@ -78,7 +76,7 @@ def proxy_event(
         "requestContext": {
             "resourcePath": match.route.path,
             "httpMethod": method,
-            "path": f"/local{path}",
+            "path": path,  # local URLs have no stage prefix, like a custom domain on AWS
             "stage": "local",
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
@@ -94,6 +92,7 @@ class LocalLambdaContext:
     """The parts of the Lambda context object that Powertools and our handlers read."""
 
     function_name: str
+    timeout_s: int
     memory_limit_in_mb: int = 512
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = field(default_factory=time.monotonic)
@@ -115,7 +114,7 @@ class LocalLambdaContext:
         return "local"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, LAMBDA_TIMEOUT_MS - int((time.monotonic() - self.started) * 1000))
+        return max(0, self.timeout_s * 1000 - int((time.monotonic() - self.started) * 1000))
 
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -60,7 +60,12 @@ def invoke(
             return HttpResult(204, cors.preflight_headers(methods), b"")
         return _gateway_answer(405, f"{method} is not supported on {path}.")
     event = proxy_event(method, path, match, query_string=query_string, headers=headers, body=body)
-    response = handler_for(match.route.function)(event, LocalLambdaContext(match.route.function.name))
+    response = handler_for(match.route.function)(
+        event,
+        LocalLambdaContext(
+            match.route.function.name, match.route.function.timeout_s, match.route.function.memory_mb
+        ),
+    )
     response_headers = {name: str(value) for name, value in (response.get("headers") or {}).items()}
     for name, values in (response.get("multiValueHeaders") or {}).items():
         response_headers[name] = ", ".join(str(value) for value in values)
