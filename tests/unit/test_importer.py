@@ -133,8 +133,9 @@ def test_csv_errors_name_the_file_line(importer: CatalogImporter, table: Any, tm
     content = (FIXTURES / "import-products.csv").read_text().replace(",599,", ",five euros,")
     with pytest.raises(ImportRejected) as rejected:
         importer.import_file(write(tmp_path, "bad.csv", content))
-    # The header is line 1 and the first product spans one line, so the balls are on line 3.
-    assert [error.line for error in rejected.value.errors] == [3, 3]
+    # The header is line 1 and the first product spans one line, so the balls are on line 3; the bad
+    # cell is reported once, not again by the validation of the price it could not become.
+    assert [error.line for error in rejected.value.errors] == [3]
     assert "whole number" in rejected.value.errors[0].reason
     assert table_snapshot(table) == []
 
@@ -202,3 +203,39 @@ def test_a_failure_in_a_later_transaction_undoes_the_earlier_ones(
     report = importer.import_file(path)
     assert len(report.created) == 100
     assert report.updated == ["grip-pack"]
+
+
+def test_csv_rows_with_multi_line_cells_are_reported_by_their_first_line(
+    importer: CatalogImporter, tmp_path: Path
+) -> None:
+    content = (
+        "id,name,brand,category,creator_id,description,price,currency\n"
+        'a,First,B,padel-balls,shop,"line one\nline two\nline three",100,EUR\n'
+        "b,Second,B,padel-balls,shop,short,-1,EUR\n"
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        importer.import_file(write(tmp_path, "multi.csv", content))
+    assert [error.line for error in rejected.value.errors] == [5]
+
+
+def test_shopify_prices_follow_the_currencys_minor_unit(
+    importer: CatalogImporter, catalog: CatalogService, tmp_path: Path
+) -> None:
+    content = (FIXTURES / "shopify-export.csv").read_text()
+    importer.import_file(
+        write(tmp_path, "yen.csv", content.replace("89.95", "8995").replace("94.95", "9495")),
+        creator_id="jp",
+        currency="JPY",
+    )
+    assert catalog.get_product("court-shoe", ANONYMOUS).price == 8995
+
+
+def test_a_shopify_price_that_is_not_a_number_is_a_row_error(
+    importer: CatalogImporter, tmp_path: Path
+) -> None:
+    content = (FIXTURES / "shopify-export.csv").read_text().replace("59.00", "NaN")
+    with pytest.raises(ImportRejected) as rejected:
+        importer.import_file(write(tmp_path, "nan.csv", content), creator_id="shop")
+    assert [str(error) for error in rejected.value.errors] == [
+        "line 5: price: Variant Price 'NaN' is not a number"
+    ]

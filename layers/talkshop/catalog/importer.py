@@ -158,13 +158,15 @@ def _line_of(text: str, position: int) -> int:
 
 def _csv_rows(text: str) -> Iterator[SourceRow]:
     reader = csv.DictReader(io.StringIO(text))
+    end_of_previous = 1  # the header
     for record in reader:
-        line = reader.line_num
+        # A quoted cell may span lines: a row is reported by the line it starts on.
+        line, end_of_previous = end_of_previous + 1, reader.line_num
         values: dict[str, Any] = {}
-        problems: list[str] = []
+        problems: dict[str, str] = {}
         for column, raw in record.items():
             if column is None:
-                problems.append("more cells than columns")
+                problems["row"] = "more cells than columns"
                 continue
             cell = (raw or "").strip()
             if not cell:
@@ -173,7 +175,7 @@ def _csv_rows(text: str) -> Iterator[SourceRow]:
                 try:
                     values[column] = json.loads(cell)
                 except json.JSONDecodeError:
-                    problems.append(f"{column}: not valid JSON")
+                    problems[column] = "not valid JSON"
             elif column in CSV_LIST_COLUMNS:
                 values[column] = [part.strip() for part in cell.split("|") if part.strip()]
             elif column in CSV_INTEGER_COLUMNS:
@@ -187,11 +189,11 @@ def _csv_rows(text: str) -> Iterator[SourceRow]:
         yield SourceRow(line, values)
 
 
-def _numeric_cell(cell: str, column: str, problems: list[str], *, whole: bool) -> Any:
+def _numeric_cell(cell: str, column: str, problems: dict[str, str], *, whole: bool) -> Any:
     try:
         return int(cell) if whole else float(cell)
     except ValueError:
-        problems.append(f"{column}: {cell!r} is not a {'whole number' if whole else 'number'}")
+        problems[column] = f"{cell!r} is not a {'whole number' if whole else 'number'}"
         return cell
 
 
@@ -236,7 +238,7 @@ def _shopify_rows(text: str, creator_id: str, currency: str) -> list[SourceRow]:
 def _shopify_product(handle: str, product: dict[str, Any], creator_id: str, currency: str) -> dict[str, Any]:
     head = product.get("head", {})
     minor_digits = minor_unit_digits(currency)
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     prices: list[int] = []
     stock = 0
     for variant in product["variants"]:
@@ -247,7 +249,7 @@ def _shopify_product(handle: str, product: dict[str, Any], creator_id: str, curr
         if price.is_finite():
             prices.append(int((price * 10**minor_digits).to_integral_value()))
         else:
-            problems.append(f"Variant Price {variant['Variant Price']!r} is not a number")
+            problems["price"] = f"Variant Price {variant['Variant Price']!r} is not a number"
         quantity = (variant.get("Variant Inventory Qty") or "0").strip()
         stock += max(0, int(quantity)) if quantity.lstrip("-").isdigit() else 0
     category_source = (head.get("Type") or head.get("Product Category") or "uncategorised").split(">")[-1]
@@ -276,9 +278,9 @@ def _shopify_product(handle: str, product: dict[str, Any], creator_id: str, curr
         "ai_tags": [tag.strip() for tag in (head.get("Tags") or "").split(",") if tag.strip()],
     }
     if not head:
-        problems.append("no row of this handle has a Title")
+        problems["name"] = "no row of this handle has a Title"
     if not prices:
-        problems.append("no variant has a Variant Price")
+        problems.setdefault("price", "no variant has a Variant Price")
     if problems:
         values["__problems__"] = problems
     return values
@@ -296,11 +298,12 @@ def validate_rows(rows: list[SourceRow]) -> list[tuple[SourceRow, ProductInput]]
     seen: dict[str, int] = {}
     for row in rows:
         values = dict(row.values)
-        problems = values.pop("__problems__", [])
+        # Problems found while reading cells, by field; validation does not report those fields again.
+        problems: dict[str, str] = values.pop("__problems__", {})
         if "__not_an_object__" in values:
             errors.append(RowError(row.line, "a product must be a JSON object"))
             continue
-        errors += [RowError(row.line, problem) for problem in problems]
+        errors += [RowError(row.line, f"{field}: {problem}") for field, problem in problems.items()]
         if not values.get("creator_id"):
             errors.append(RowError(row.line, "creator_id: field required"))
             continue
@@ -308,6 +311,8 @@ def validate_rows(rows: list[SourceRow]) -> list[tuple[SourceRow, ProductInput]]
             product = ProductInput.model_validate(values)
         except ValidationError as error:
             for problem in error.errors():
+                if problem["loc"] and problem["loc"][0] in problems:
+                    continue
                 where = ".".join(str(part) for part in problem["loc"]) or "product"
                 errors.append(RowError(row.line, f"{where}: {problem['msg']}"))
             continue
