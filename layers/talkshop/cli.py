@@ -72,6 +72,15 @@ def _command_creator_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_creator_revoke(args: argparse.Namespace) -> int:
+    with _catalog_target(args):
+        from talkshop.api.context import catalog
+
+        revoked = catalog().creators.revoke_keys(args.id)
+    print(f"Revoked {revoked} API key(s) of {args.id!r}; they stop working at once.")
+    return 0
+
+
 def _command_openapi(args: argparse.Namespace) -> int:
     from talkshop.api.openapi import openapi_document
 
@@ -125,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("id")
     _data_options(key)
     key.set_defaults(run=_command_creator_key)
+    revoke = creator.add_parser("revoke", help="revoke every API key of a creator")
+    revoke.add_argument("id")
+    _data_options(revoke)
+    revoke.set_defaults(run=_command_creator_revoke)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of the whole API")
     openapi.add_argument("--output", type=Path)

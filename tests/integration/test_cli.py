@@ -227,3 +227,26 @@ def test_importing_a_missing_file_is_a_clean_error(
         pytest.fail(f"the command raised {type(error).__name__} instead of reporting an error")
     assert result.code == 2
     assert "missing.json" in result.err
+
+
+def test_creator_revoke_stops_every_key_of_that_creator(
+    capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    key = issued_keys(talkshop(capsys, "creator", "add", "Court Craft", "--data-dir", data_dir).out)[0]
+    revoked = talkshop(capsys, "creator", "revoke", "court-craft", "--data-dir", data_dir)
+    assert revoked.code == 0, revoked.err
+    assert "Revoked 1 API key(s) of 'court-craft'" in revoked.out
+    with pytest.raises(Unauthorized):
+        principal_for(data_dir, key)
+    unknown = talkshop(capsys, "creator", "revoke", "nobody", "--data-dir", data_dir)
+    assert unknown.code == 2
+    assert "creator_not_found" in unknown.err
+
+
+def test_aws_target_needs_the_table_name(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TALKSHOP_TABLE_NAME", raising=False)
+    refused = talkshop(capsys, "creator", "key", "anyone", "--aws")
+    assert refused.code == 2
+    assert "TALKSHOP_TABLE_NAME" in refused.err

@@ -146,7 +146,8 @@ def test_keys_are_stored_only_as_sha256_digests(repository: Repository, table: A
     key_items = [item for item in table_snapshot(table) if str(item["PK"]).startswith("APIKEY#")]
     assert len(key_items) == 2
     for item in key_items:
-        assert set(item) == {"PK", "SK", "holder", "created_at"}
+        assert set(item) == {"PK", "SK", "GSI2PK", "GSI2SK", "holder", "key_hash", "created_at"}
+        assert f"APIKEY#{item['key_hash']}" == item["PK"]
 
 
 def test_may_act_for_rules() -> None:
@@ -168,3 +169,20 @@ def test_may_act_for_rules() -> None:
     with pytest.raises(Unauthorized) as unauthorized:
         ANONYMOUS.require_may_act_for("alice")
     assert (unauthorized.value.status, unauthorized.value.code) == (401, "missing_credentials")
+
+
+def test_revoked_keys_stop_working_and_other_creators_keep_theirs(
+    repository: Repository, settings: Settings
+) -> None:
+    creators = CreatorService(repository)
+    first = creators.add("Alice Shop", "alice").api_key
+    second = creators.issue_key("alice").api_key
+    other = creators.add("Bob Shop", "bob").api_key
+    assert creators.revoke_keys("alice") == 2
+    for key in (first, second):
+        with pytest.raises(Unauthorized):
+            authenticate(f"Bearer {key}", repository, settings)
+    assert authenticate(f"Bearer {other}", repository, settings).person_id == "bob"
+    assert creators.revoke_keys("alice") == 0
+    fresh = creators.issue_key("alice").api_key
+    assert authenticate(f"Bearer {fresh}", repository, settings).person_id == "alice"

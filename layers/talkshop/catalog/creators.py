@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from talkshop.auth import generate_api_key, hash_api_key
 from talkshop.clock import Clock, utc_now
-from talkshop.data.repository import IndexEntries, Repository, UnitOfWork
+from talkshop.data.repository import MAX_TRANSACTION_ITEMS, IndexEntries, Repository, UnitOfWork
 from talkshop.errors import Conflict, NotFound
 from talkshop.ontology.model import (
     Connection,
@@ -62,6 +62,21 @@ class CreatorService:
         api_key = self._stage_key(work, person)
         work.commit()
         return IssuedKey(person, api_key)
+
+    def revoke_keys(self, creator_id: str) -> int:
+        """Revoke every API key of a creator at once; returns how many there were."""
+        person = self.get(creator_id)
+        if person is None:
+            raise NotFound(f"No creator {creator_id!r}.", code="creator_not_found")
+        digests = self.repository.api_keys_of(person.ref)
+        units = []
+        for start in range(0, len(digests), MAX_TRANSACTION_ITEMS):
+            work = self.repository.unit_of_work()
+            for digest in digests[start : start + MAX_TRANSACTION_ITEMS]:
+                work.revoke_api_key(digest)
+            units.append(work)
+        self.repository.commit_all(units)
+        return len(digests)
 
     def stage_new_creator(self, work: UnitOfWork, creator_id: str, name: str) -> Person:
         """Add the writes that create a creator and their business to a unit of work."""

@@ -19,6 +19,7 @@ from talkshop.ontology.model import ConnectionType, Dimension, EntityRef
 
 ENTITY_SORT_KEY = "#ENTITY"
 API_KEY_SORT_KEY = "#APIKEY"
+API_KEY_TYPE = "apikey"  # how API keys are listed under their holder in the BY_OWNER index
 CONNECTION_PREFIX = "CONN#"
 KNOWLEDGE_PREFIX = "KNOWLEDGE#"
 

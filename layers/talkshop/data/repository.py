@@ -247,10 +247,20 @@ class UnitOfWork:
         item = {
             "PK": keys.api_key_partition(key_hash),
             "SK": keys.API_KEY_SORT_KEY,
+            # Listed under its holder, so that all of a creator's keys can be found and revoked.
+            BY_OWNER.partition_key: keys.owner_partition(holder.id, keys.API_KEY_TYPE),
+            BY_OWNER.sort_key: f"{iso(now)}#{key_hash}",
             "holder": holder.model_dump(mode="json"),
+            "key_hash": key_hash,
             "created_at": iso(now),
         }
         self._put_new(item, on_exists)
+
+    def revoke_api_key(self, key_hash: str) -> None:
+        key = {"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY}
+        previous = self.repository.raw_item(key["PK"], key["SK"])
+        inverse = {"Put": {"Item": previous}} if previous else {"Delete": {"Key": dict(key)}}
+        self._add("Delete", {"Key": key}, None, inverse)
 
     def commit(self) -> None:
         if not self.operations:
@@ -466,6 +476,22 @@ class Repository:
         )
         item = response.get("Item")
         return from_dynamo(item["content"]) if item else None
+
+    def api_keys_of(self, holder: EntityRef) -> list[str]:
+        """The digests of every key the holder has."""
+        arguments: dict[str, Any] = {
+            "IndexName": BY_OWNER.name,
+            "KeyConditionExpression": Key(BY_OWNER.partition_key).eq(
+                keys.owner_partition(holder.id, keys.API_KEY_TYPE)
+            ),
+        }
+        digests: list[str] = []
+        while True:
+            response = self.table.query(**arguments)
+            digests += [str(item["key_hash"]) for item in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return digests
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def api_key_holder(self, key_hash: str) -> EntityRef | None:
         # Consistent: a key works from the moment it is issued and stops the moment it is revoked.
