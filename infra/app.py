@@ -38,10 +38,10 @@ def create_app(
 ) -> tuple[aws_cdk.App, TalkshopStack]:
     """The app and its one stack. Tests pass ``{"aws:cdk:bundling-stacks": []}`` to skip bundling."""
     import aws_cdk as cdk
-    from aws_cdk import aws_apigateway as apigateway
     from cdk_nag import AwsSolutionsChecks
 
     from infra.stack import TalkshopStack
+    from talkshop.api import cors
 
     app = cdk.App(context=context, outdir=outdir)
     origins = app.node.try_get_context("corsAllowOrigins")
@@ -50,7 +50,7 @@ def create_app(
         app.node.try_get_context("stackName") or "Talkshop",
         description="Talkshop: conversational commerce backend (API Gateway, Lambda, DynamoDB)",
         log_level=app.node.try_get_context("logLevel") or "INFO",
-        cors_allow_origins=origins.split(",") if origins else apigateway.Cors.ALL_ORIGINS,
+        cors_allow_origins=cors.parse_origins(origins),
         env=cdk.Environment(account=_environ("CDK_DEFAULT_ACCOUNT"), region=_environ("CDK_DEFAULT_REGION")),
     )
     cdk.Tags.of(app).add("project", "talkshop")

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_apigateway as apigateway
 from constructs import Construct
 
 from infra.constructs.api import Api, Throttling
@@ -15,6 +14,7 @@ from infra.constructs.functions import ApiFunctions
 from infra.constructs.layer import TalkshopLayer
 from infra.constructs.secrets import AdminKeySecret
 from infra.constructs.storage import Storage
+from talkshop.api import cors
 
 
 class TalkshopStack(Stack):
@@ -26,7 +26,7 @@ class TalkshopStack(Stack):
         log_level: str = "INFO",
         throttling: Throttling = Throttling(),  # noqa: B008 - frozen dataclass, safe as a default
         waf_rate_limit: int = 1000,
-        cors_allow_origins: Sequence[str] = apigateway.Cors.ALL_ORIGINS,
+        cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -40,6 +40,7 @@ class TalkshopStack(Stack):
             layer=self.layer.layer,
             admin_key=self.admin_key.secret,
             log_level=log_level,
+            cors_allow_origins=cors_allow_origins,
         )
         self.api = Api(
             self,

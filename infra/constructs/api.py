@@ -50,7 +50,7 @@ class Api(Construct):
         *,
         functions: Mapping[str, lambda_.IFunction],
         throttling: Throttling,
-        cors_allow_origins: Sequence[str] = apigateway.Cors.ALL_ORIGINS,
+        cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,),
         stage_name: str = "prod",
     ) -> None:
         super().__init__(scope, construct_id)
@@ -114,16 +114,7 @@ class Api(Construct):
                 allow_headers=list(cors.ALLOWED_HEADERS),
                 max_age=Duration.seconds(cors.MAX_AGE_SECONDS),
             )
-        if list(cors_allow_origins) == list(apigateway.Cors.ALL_ORIGINS):
-            # Errors API Gateway answers itself (throttling, validation, integration failures) must be
-            # readable cross-origin too; the handlers add CORS headers to their own responses.
-            for response_type, name in (
-                (apigateway.ResponseType.DEFAULT_4_XX, "Default4xx"),
-                (apigateway.ResponseType.DEFAULT_5_XX, "Default5xx"),
-            ):
-                self.rest_api.add_gateway_response(
-                    name, type=response_type, response_headers={"Access-Control-Allow-Origin": "'*'"}
-                )
+        self._add_gateway_responses(cors_allow_origins)
         Validations.of(self.rest_api).acknowledge(
             Acknowledgment(
                 id=(
@@ -152,3 +143,32 @@ class Api(Construct):
                 ),
             ),
         )
+
+    def _add_gateway_responses(self, cors_allow_origins: Sequence[str]) -> None:
+        """Answers API Gateway gives itself keep the API's error contract and stay readable cross-origin.
+
+        An unknown route is a 404 `route_not_found` (API Gateway's own answer is a 403 "Missing
+        Authentication Token"), as the local runtime answers it.
+        """
+        headers = {}
+        if list(cors_allow_origins) == [cors.ANY_ORIGIN]:
+            headers["Access-Control-Allow-Origin"] = f"'{cors.ANY_ORIGIN}'"
+        answers = (
+            ("RouteNotFound", apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, "404", "route_not_found"),
+            ("Throttled", apigateway.ResponseType.THROTTLED, "429", "throttled"),
+            ("WafFiltered", apigateway.ResponseType.WAF_FILTERED, "403", "blocked"),
+            ("Default4xx", apigateway.ResponseType.DEFAULT_4_XX, None, "gateway_refused"),
+            ("Default5xx", apigateway.ResponseType.DEFAULT_5_XX, None, "gateway_error"),
+        )
+        for name, response_type, status, code in answers:
+            self.rest_api.add_gateway_response(
+                name,
+                type=response_type,
+                status_code=status,
+                response_headers=headers,
+                templates={
+                    "application/json": (
+                        f'{{"error": {{"code": "{code}", "message": $context.error.messageString}}}}'
+                    )
+                },
+            )

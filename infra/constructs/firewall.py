@@ -13,6 +13,12 @@ MANAGED_RULE_GROUPS: tuple[str, ...] = (
 )
 
 
+# Rules of a managed group that only count instead of blocking. The common rule set blocks bodies
+# over 8 KB, but a product with its reviews and AI metadata is legitimately larger; the API's own
+# limits (6 MB payload, validated field sizes, DynamoDB's 400 KB item) bound bodies instead.
+COUNT_ONLY_RULES: dict[str, tuple[str, ...]] = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
+
+
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     return wafv2.CfnWebACL.VisibilityConfigProperty(
         cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
@@ -36,7 +42,15 @@ class Firewall(Construct):
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=name
+                        vendor_name="AWS",
+                        name=name,
+                        rule_action_overrides=[
+                            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                            )
+                            for rule in COUNT_ONLY_RULES.get(name, ())
+                        ]
+                        or None,
                     )
                 ),
                 visibility_config=_visibility(name),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -13,6 +15,7 @@ from constructs import Construct
 from infra.constructs.layer import ASSET_EXCLUDES
 from infra.constructs.runtime import ARCHITECTURE, HANDLER, RUNTIME
 from infra.paths import FUNCTIONS_DIR
+from talkshop.api import cors
 from talkshop.api.observability import METRICS_NAMESPACE
 from talkshop.api.routes import FUNCTIONS, FunctionSpec, TableAccess
 from talkshop.settings import ADMIN_KEY_SECRET_VARIABLE, TABLE_NAME_VARIABLE
@@ -52,6 +55,7 @@ class TalkshopFunction(Construct):
         layer: lambda_.ILayerVersion,
         admin_key: secretsmanager.ISecret,
         log_level: str,
+        cors_allow_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -74,6 +78,7 @@ class TalkshopFunction(Construct):
         )
         environment = {
             TABLE_NAME_VARIABLE: table.table_name,
+            cors.ORIGINS_VARIABLE: ",".join(cors_allow_origins),
             "POWERTOOLS_SERVICE_NAME": spec.name,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": log_level,
@@ -133,6 +138,7 @@ class ApiFunctions(Construct):
         layer: lambda_.ILayerVersion,
         admin_key: secretsmanager.ISecret,
         log_level: str = "INFO",
+        cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,),
     ) -> None:
         super().__init__(scope, construct_id)
         self.functions: dict[str, TalkshopFunction] = {
@@ -144,6 +150,7 @@ class ApiFunctions(Construct):
                 layer=layer,
                 admin_key=admin_key,
                 log_level=log_level,
+                cors_allow_origins=cors_allow_origins,
             )
             for spec in FUNCTIONS
         }

@@ -80,6 +80,7 @@ def test_function_environment(
         "POWERTOOLS_SERVICE_NAME": spec.name,
         "POWERTOOLS_METRICS_NAMESPACE": "Talkshop",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "TALKSHOP_CORS_ORIGINS": "*",
     }
     if spec.needs_admin_key:
         expected[ADMIN_KEY_SECRET_VARIABLE] = {"Ref": logical_id(stack.admin_key.secret)}
@@ -173,6 +174,7 @@ def test_function_without_admin_key_gets_neither_secret_nor_variable() -> None:
             stack, "Layer", "arn:aws:lambda:eu-west-1:123456789012:layer:talkshop:1"
         ),
         admin_key=secretsmanager.Secret(stack, "Secret"),
+        cors_allow_origins=["*"],
         log_level="DEBUG",
     )
     template = Template.from_stack(stack)

@@ -36,10 +36,13 @@ def handler_for(function: FunctionSpec) -> LambdaHandler:
     return handler
 
 
-def _gateway_answer(status: int, message: str) -> HttpResult:
+def _gateway_answer(status: int, message: str, origin: str | None) -> HttpResult:
     """An error API Gateway answers itself, without invoking a function."""
     code = "route_not_found" if status == 404 else "method_not_allowed"
-    headers = {"Content-Type": "application/json", "Access-Control-Allow-Origin": cors.ALLOWED_ORIGIN}
+    headers = {"Content-Type": "application/json"}
+    allowed = cors.allow_origin_header(origin)
+    if allowed:
+        headers["Access-Control-Allow-Origin"] = allowed
     return HttpResult(status, headers, json.dumps({"error": {"code": code, "message": message}}).encode())
 
 
@@ -53,12 +56,13 @@ def invoke(
 ) -> HttpResult:
     match = match_route(method, path)
     if match is None:
+        origin = next((value for name, value in (headers or {}).items() if name.lower() == "origin"), None)
         methods = methods_for(path)
         if not methods:
-            return _gateway_answer(404, f"No route {path}.")
+            return _gateway_answer(404, f"No route {path}.", origin)
         if method == "OPTIONS":  # the CORS preflight, answered by API Gateway on AWS too
-            return HttpResult(204, cors.preflight_headers(methods), b"")
-        return _gateway_answer(405, f"{method} is not supported on {path}.")
+            return HttpResult(204, cors.preflight_headers(methods, origin), b"")
+        return _gateway_answer(405, f"{method} is not supported on {path}.", origin)
     event = proxy_event(method, path, match, query_string=query_string, headers=headers, body=body)
     response = handler_for(match.route.function)(
         event,
