@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from talkshop.api.app import create_app, etag, json_response, lambda_entrypoint
+from talkshop.api.app import create_app, error_responses, etag, json_response, lambda_entrypoint
 from talkshop.api.context import caller, catalog
 from talkshop.api.observability import metrics
 from talkshop.catalog.model import Product, ProductPage, ProductStatus
@@ -16,7 +16,12 @@ from talkshop.ontology.model import Identifier
 app = create_app()
 
 
-@app.get("/api/products", summary="List products", tags=["catalog"])
+@app.get(
+    "/api/products",
+    summary="List products",
+    tags=["catalog"],
+    responses={200: {"description": "A page of products"}, **error_responses(400, 401, 403, 422)},
+)
 def list_products(
     category: Annotated[str | None, Query(max_length=64)] = None,
     creator: Annotated[Identifier | None, Query()] = None,
@@ -44,7 +49,12 @@ def list_products(
     return json_response(page)
 
 
-@app.get("/api/products/<id>", summary="Get one product", tags=["catalog"])
+@app.get(
+    "/api/products/<id>",
+    summary="Get one product",
+    tags=["catalog"],
+    responses={200: {"description": "The product; ETag is its version"}, **error_responses(401, 404, 422)},
+)
 def get_product(id: Annotated[Identifier, Path()]) -> Response[Product]:
     product = catalog().get_product(id, caller(app))
     metrics.add_metric(name="ProductViews", unit=MetricUnit.Count, value=1)

@@ -51,3 +51,14 @@ def test_the_committed_document_is_current() -> None:
     fresh = json.loads(json.dumps(openapi_document(), sort_keys=True))
     committed = json.loads(COMMITTED.read_text())
     assert committed == fresh, "docs/openapi.json is stale: run `make openapi` and commit it"
+
+
+def test_error_answers_are_documented_in_the_error_format() -> None:
+    document = openapi_document()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            client_errors = [status for status in operation["responses"] if status.startswith("4")]
+            assert "422" in client_errors, (method, path)
+            for status in client_errors:
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -23,6 +24,42 @@ from talkshop.api.observability import logger, metrics, tracer
 from talkshop.errors import InvalidInput, TalkshopError
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer of the API."""
+
+    error: ErrorDetail
+
+
+_ERROR_MEANINGS = {
+    400: "Malformed request (invalid JSON, cursor or If-Match)",
+    401: "Missing, malformed or unknown API key",
+    403: "The key may not do this",
+    404: "No such resource (or not visible to this caller)",
+    409: "Conflicts with the current state; read again and retry",
+    412: "If-Match names a version that is no longer current",
+    413: "The change is too large",
+    415: "The body is not application/json",
+    422: "The request does not validate",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI descriptions of the error answers a route can give, in the API's error format."""
+    return {
+        status: {
+            "description": _ERROR_MEANINGS[status],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+        for status in statuses
+    }
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:

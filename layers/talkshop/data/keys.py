@@ -24,7 +24,8 @@ CONNECTION_PREFIX = "CONN#"
 KNOWLEDGE_PREFIX = "KNOWLEDGE#"
 
 # Types written often enough that one index partition per type would run hot: their BY_TYPE entries
-# are bucketed by day, so "conversations on a date" is one query and writes spread over partitions.
+# are bucketed by day, so "conversations on a date" is one query and each day's writes go to a
+# partition of their own (within one day they still share it; shard further if a day runs hot).
 DAY_BUCKETED_TYPES = frozenset({"conversation_session", "ai_recommendation", "order", "cart"})
 
 
