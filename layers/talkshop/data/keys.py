@@ -45,7 +45,12 @@ def parse_entity_key(key: str) -> EntityRef:
 
 def type_partition(dimension: Dimension, entity_type: str, created_at: datetime) -> str:
     if entity_type in DAY_BUCKETED_TYPES:
-        return f"TYPE#{dimension}#{entity_type}#{created_at.date().isoformat()}"
+        return f"{whole_type_partition(dimension, entity_type)}#{created_at.date().isoformat()}"
+    return whole_type_partition(dimension, entity_type)
+
+
+def whole_type_partition(dimension: Dimension, entity_type: str) -> str:
+    """The one BY_TYPE partition of a type that is not bucketed by day."""
     return f"TYPE#{dimension}#{entity_type}"
 
 

@@ -99,7 +99,7 @@ def text_contains_all(terms: Sequence[str]) -> ConditionBase | None:
 def by_type(dimension: Dimension, entity_type: str) -> ListQuery:
     if entity_type in keys.DAY_BUCKETED_TYPES:
         raise ValueError(f"{entity_type} is listed per day: use by_type_on_day")
-    return ListQuery(BY_TYPE, f"TYPE#{dimension}#{entity_type}")
+    return ListQuery(BY_TYPE, keys.whole_type_partition(dimension, entity_type))
 
 
 def by_type_on_day(dimension: Dimension, entity_type: str, day: datetime) -> ListQuery:
@@ -132,7 +132,7 @@ class _Operation:
 
 @dataclass
 class UnitOfWork:
-    """Writes that commit together in one transaction, each guarded by a condition."""
+    """Writes that commit together in one transaction; each knows the write that would undo it."""
 
     repository: Repository
     operations: list[_Operation] = field(default_factory=list)
@@ -206,10 +206,7 @@ class UnitOfWork:
             "PK": keys.entity_key(connection.source),
             "SK": keys.connection_sort_key(connection.type, connection.target),
         }
-        previous = self.repository.raw_item(key["PK"], key["SK"])
-        # Undoing the removal of an edge that was not there is removing it again: a harmless no-op.
-        inverse = {"Put": {"Item": previous}} if previous else {"Delete": {"Key": dict(key)}}
-        self._add("Delete", {"Key": key}, None, inverse)
+        self._add("Delete", {"Key": key}, None, self._undo_of_write_to(key))
 
     def record_event(self, event: Event) -> None:
         """Events are append-only: the same event (time and id) is never written twice."""
@@ -236,10 +233,13 @@ class UnitOfWork:
 
     def _put_restorably(self, item: dict[str, Any]) -> None:
         """An unconditional put whose undo restores the item as it was before (or removes it)."""
-        previous = self.repository.raw_item(item["PK"], item["SK"])
         key = {"PK": item["PK"], "SK": item["SK"]}
-        inverse = {"Put": {"Item": previous}} if previous else {"Delete": {"Key": key}}
-        self._add("Put", {"Item": _serialize(item)}, None, inverse)
+        self._add("Put", {"Item": _serialize(item)}, None, self._undo_of_write_to(key))
+
+    def _undo_of_write_to(self, key: dict[str, str]) -> dict[str, Any]:
+        """Put back what the key holds now, or delete whatever is written there if it holds nothing."""
+        previous = self.repository.raw_item(key["PK"], key["SK"])
+        return {"Put": {"Item": previous}} if previous else {"Delete": {"Key": dict(key)}}
 
     def register_api_key(
         self, key_hash: str, holder: EntityRef, now: datetime, on_exists: Callable[[], TalkshopError]
@@ -258,9 +258,7 @@ class UnitOfWork:
 
     def revoke_api_key(self, key_hash: str) -> None:
         key = {"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY}
-        previous = self.repository.raw_item(key["PK"], key["SK"])
-        inverse = {"Put": {"Item": previous}} if previous else {"Delete": {"Key": dict(key)}}
-        self._add("Delete", {"Key": key}, None, inverse)
+        self._add("Delete", {"Key": key}, None, self._undo_of_write_to(key))
 
     def commit(self) -> None:
         if not self.operations:
