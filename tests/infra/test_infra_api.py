@@ -186,4 +186,3 @@ def test_gateway_answers_keep_the_error_contract(template: Template) -> None:
     for answer in responses.values():
         assert answer["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
         assert answer["ResponseTemplates"]["application/json"].startswith('{"error": {"code": ')
-

@@ -254,6 +254,10 @@ def test_bodies_must_be_json(keys: dict[str, str], table: Any) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert_error(form, 415, "unsupported_media_type")
+    text = call(
+        "POST", "/api/products", keys["padelnest"], raw=b"hello", headers={"Content-Type": "text/plain"}
+    )
+    assert_error(text, 415, "unsupported_media_type")
     with_charset = call(
         "POST",
         "/api/products",

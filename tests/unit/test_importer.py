@@ -239,3 +239,16 @@ def test_a_shopify_price_that_is_not_a_number_is_a_row_error(
     assert [str(error) for error in rejected.value.errors] == [
         "line 5: price: Variant Price 'NaN' is not a number"
     ]
+
+
+def test_a_shopify_product_is_reported_by_the_line_it_starts_on(
+    importer: CatalogImporter, tmp_path: Path
+) -> None:
+    header, first, *rest = (FIXTURES / "shopify-export.csv").read_text().splitlines()
+    body = "<p>Grippy <strong>omni</strong> sole &amp; light.</p>"
+    broken_shoe = first.replace(body, "<p>Grippy\nsole</p>").replace("89.95", "abc")
+    content = "\n".join([header, broken_shoe, *rest]) + "\n"
+    with pytest.raises(ImportRejected) as rejected:
+        importer.import_file(write(tmp_path, "multi.csv", content), creator_id="shop")
+    # The shoe's first row spans lines 2 and 3; the product is named by the line it starts on.
+    assert [error.line for error in rejected.value.errors] == [2]

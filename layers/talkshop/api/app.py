@@ -12,7 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -39,7 +42,7 @@ class ErrorBody(BaseModel):
 
 
 _ERROR_MEANINGS = {
-    400: "Malformed request (invalid JSON, cursor or If-Match)",
+    400: "Malformed request (invalid JSON or cursor)",
     401: "Missing, malformed or unknown API key",
     403: "The key may not do this",
     404: "No such resource (or not visible to this caller)",
@@ -101,11 +104,17 @@ def create_app() -> APIGatewayRestResolver:
         logger.info("request refused", extra={"code": error.code, "status": error.status})
         return error_response(error.status, error.code, error.message, error.details)
 
+    def _not_json() -> Response[Any]:
+        return error_response(415, "unsupported_media_type", "Send the body as application/json.")
+
+    def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
+        return _not_json()
+
     def _validation_error(error: RequestValidationError) -> Response[Any]:
         content_type = (header(app, "Content-Type") or "application/json").split(";")[0].strip().lower()
         if app.current_event.body and content_type != "application/json":
             # A form-encoded body is parsed as form fields; blame the encoding, not the fields.
-            return error_response(415, "unsupported_media_type", "Send the body as application/json.")
+            return _not_json()
         errors = list(error.errors())
         if any(item.get("type") == "json_invalid" for item in errors):
             return error_response(400, "invalid_json", "The request body is not valid JSON.")
@@ -126,6 +135,7 @@ def create_app() -> APIGatewayRestResolver:
     # Registered by call rather than as decorators: Powertools' decorator is untyped.
     app.exception_handler(TalkshopError)(_domain_error)
     app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
     app.exception_handler(Exception)(_unexpected)
 
     return app

@@ -156,12 +156,17 @@ def _line_of(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
-def _csv_rows(text: str) -> Iterator[SourceRow]:
+def _csv_records(text: str) -> Iterator[tuple[int, dict[str | None, Any]]]:
+    """Each record with the line it starts on (a quoted cell may span lines; errors name the first)."""
     reader = csv.DictReader(io.StringIO(text))
     end_of_previous = 1  # the header
     for record in reader:
-        # A quoted cell may span lines: a row is reported by the line it starts on.
-        line, end_of_previous = end_of_previous + 1, reader.line_num
+        yield end_of_previous + 1, record
+        end_of_previous = reader.line_num
+
+
+def _csv_rows(text: str) -> Iterator[SourceRow]:
+    for line, record in _csv_records(text):
         values: dict[str, Any] = {}
         problems: dict[str, str] = {}
         for column, raw in record.items():
@@ -206,15 +211,14 @@ def _strip_html(markup: str) -> str:
 
 def _shopify_rows(text: str, creator_id: str, currency: str) -> list[SourceRow]:
     """Shopify exports one row per variant and per extra image; rows of a handle form a product."""
-    reader = csv.DictReader(io.StringIO(text))
     products: dict[str, dict[str, Any]] = {}
     lines: dict[str, int] = {}
-    for record in reader:
+    for line, record in _csv_records(text):
         handle = (record.get("Handle") or "").strip()
         if not handle:
             continue
         product = products.setdefault(handle, {"variants": [], "images": [], "options": {}})
-        lines.setdefault(handle, reader.line_num)
+        lines.setdefault(handle, line)
         if record.get("Title"):
             product["head"] = record
         if record.get("Variant Price"):
