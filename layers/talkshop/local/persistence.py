@@ -52,8 +52,11 @@ class TableJournal:
                     items.pop(_identity(entry["delete"]), None)
         values = list(items.values())
         for start in range(0, len(values), _BATCH):
-            requests = [{"PutRequest": {"Item": item}} for item in values[start : start + _BATCH]]
-            self.dynamodb.batch_write_item(RequestItems={self.table_name: requests})  # type: ignore[dict-item]
+            pending: Any = {
+                self.table_name: [{"PutRequest": {"Item": item}} for item in values[start : start + _BATCH]]
+            }
+            while pending:
+                pending = self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
         self._release_consumed_records()  # the restore's own writes are already on disk
         self.compact()
         return len(values)
