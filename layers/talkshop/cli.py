@@ -81,6 +81,27 @@ def _command_creator_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_search(args: argparse.Namespace) -> int:
+    from talkshop.search.service import SearchRequest, format_price
+
+    request = SearchRequest(query=args.query, limit=args.limit)
+    with _catalog_target(args):
+        from talkshop.api.context import search_service
+
+        found = search_service().search(request)
+    if args.json:
+        print(found.model_dump_json(indent=2))
+        return 0
+    for rank, product in enumerate(found.products, start=1):
+        stock = f"in stock ({product.stock})" if product.stock > 0 else "sold out"
+        rating = f"{product.rating:.1f}/5" if product.rating is not None else "unrated"
+        needs = f"; matches {', '.join(product.matched_needs)}" if product.matched_needs else ""
+        price = format_price(product.price, product.currency)
+        print(f"{rank}. {product.name} ({product.brand}) {price}, {stock}, {rating}{needs}")
+    print(found.explanation)
+    return 0
+
+
 def _command_openapi(args: argparse.Namespace) -> int:
     from talkshop.api.openapi import openapi_document
 
@@ -138,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id")
     _data_options(revoke)
     revoke.set_defaults(run=_command_creator_revoke)
+
+    search = commands.add_parser("search", help="search the catalog as POST /api/chat/search does")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    _data_options(search)
+    search.set_defaults(run=_command_search)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of the whole API")
     openapi.add_argument("--output", type=Path)

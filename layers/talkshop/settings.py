@@ -9,6 +9,11 @@ from functools import lru_cache
 TABLE_NAME_VARIABLE = "TALKSHOP_TABLE_NAME"
 ADMIN_KEY_VARIABLE = "TALKSHOP_ADMIN_KEY"
 ADMIN_KEY_SECRET_VARIABLE = "TALKSHOP_ADMIN_KEY_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+SEARCH_BACKEND_VARIABLE = "TALKSHOP_SEARCH_BACKEND"
+SEARCH_INDEX_DIR_VARIABLE = "TALKSHOP_SEARCH_INDEX_DIR"
+OPENSEARCH_INDEX_VARIABLE = "TALKSHOP_OPENSEARCH_INDEX"
+LOCAL_SEARCH = "local"
+OPENSEARCH = "opensearch"
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,10 @@ class Settings:
     table_name: str
     admin_key: str | None
     admin_key_secret_arn: str | None
+    # LOCAL_SEARCH: the in-process index saved in search_index_dir; OPENSEARCH: the AWS domain.
+    search_backend: str = OPENSEARCH
+    search_index_dir: str = ".talkshop/search"
+    opensearch_index: str = "products"
 
 
 @lru_cache(maxsize=1)
@@ -24,4 +33,7 @@ def get_settings() -> Settings:
         table_name=os.environ.get(TABLE_NAME_VARIABLE, "talkshop"),
         admin_key=os.environ.get(ADMIN_KEY_VARIABLE) or None,
         admin_key_secret_arn=os.environ.get(ADMIN_KEY_SECRET_VARIABLE) or None,
+        search_backend=os.environ.get(SEARCH_BACKEND_VARIABLE, OPENSEARCH),
+        search_index_dir=os.environ.get(SEARCH_INDEX_DIR_VARIABLE, ".talkshop/search"),
+        opensearch_index=os.environ.get(OPENSEARCH_INDEX_VARIABLE, "products"),
     )

@@ -108,7 +108,7 @@ def test_creator_add_prints_a_key_once_and_the_key_works(
     # The key is stored as a digest only: no file of the data dir holds it.
     for path in data_dir.rglob("*"):
         if path.is_file():
-            assert key.removeprefix(API_KEY_PREFIX) not in path.read_text()
+            assert key.removeprefix(API_KEY_PREFIX).encode() not in path.read_bytes()
 
     assert principal_for(data_dir, key) == Principal(PrincipalKind.CREATOR, "padel-pro")
 

@@ -1,8 +1,13 @@
-"""Per-process dependencies of the handlers, created once per cold start (or on first use)."""
+"""Per-process dependencies of the handlers, created once per cold start (or on first use).
+
+Search pieces are imported on first use: numpy and the model load only in functions that search.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -11,7 +16,12 @@ from talkshop.api.app import header
 from talkshop.auth import Principal, authenticate
 from talkshop.catalog.service import CatalogService
 from talkshop.data.repository import Repository
-from talkshop.settings import get_settings
+from talkshop.settings import LOCAL_SEARCH, get_settings
+
+if TYPE_CHECKING:
+    from talkshop.search.indexer import SearchIndexer
+    from talkshop.search.model import Embedder, SearchIndex
+    from talkshop.search.service import SearchService
 
 
 @lru_cache(maxsize=1)
@@ -26,3 +36,44 @@ def catalog() -> CatalogService:
 
 def caller(app: APIGatewayRestResolver) -> Principal:
     return authenticate(header(app, "Authorization"), repository(), get_settings())
+
+
+@lru_cache(maxsize=1)
+def embedder() -> Embedder:
+    from talkshop.search.embeddings import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+@lru_cache(maxsize=1)
+def search_index() -> SearchIndex:
+    settings = get_settings()
+    if settings.search_backend == LOCAL_SEARCH:
+        from talkshop.search.local_index import shared_index
+
+        return shared_index(Path(settings.search_index_dir))
+    from talkshop.search.opensearch import OpenSearchIndex, client_from_environment
+
+    return OpenSearchIndex(client_from_environment(), settings.opensearch_index)
+
+
+@lru_cache(maxsize=1)
+def search_service() -> SearchService:
+    from talkshop.search.service import SearchService
+
+    return SearchService(search_index(), embedder())
+
+
+@lru_cache(maxsize=1)
+def search_indexer() -> SearchIndexer:
+    from talkshop.search.demo_vectors import load_demo_vectors
+    from talkshop.search.indexer import SearchIndexer
+
+    return SearchIndexer(search_index(), embedder(), load_demo_vectors())
+
+
+def reset() -> None:
+    """Forget every dependency made so far (the environment they were made from has changed)."""
+    for dependency in (repository, catalog, embedder, search_index, search_service, search_indexer):
+        dependency.cache_clear()
+    get_settings.cache_clear()

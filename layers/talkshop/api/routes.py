@@ -23,6 +23,8 @@ class FunctionSpec:
     description: str
     table_access: TableAccess
     needs_admin_key: bool = False
+    # Needs the search layer (embedding model, numpy) and access to the search index.
+    uses_search: bool = False
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -52,7 +54,25 @@ CATALOG_WRITE = FunctionSpec(
     needs_admin_key=True,
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (CATALOG_READ, CATALOG_WRITE)
+SEARCH = FunctionSpec(
+    name="search",
+    description="Hybrid keyword + semantic product search for chats",
+    table_access=TableAccess.READ,
+    uses_search=True,
+    memory_mb=1024,  # numpy inference of the query embedding: more memory is more CPU on Lambda
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (CATALOG_READ, CATALOG_WRITE, SEARCH)
+
+# Not behind the API: keeps the search index in sync from the table's stream.
+SEARCH_INDEXER = FunctionSpec(
+    name="search_indexer",
+    description="Indexes product changes from the DynamoDB stream into the search index",
+    table_access=TableAccess.READ,
+    uses_search=True,
+    memory_mb=2048,
+    timeout_s=120,
+)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/products", CATALOG_READ),
@@ -60,4 +80,5 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/products", CATALOG_WRITE),
     Route("PUT", "/api/products/{id}", CATALOG_WRITE),
     Route("DELETE", "/api/products/{id}", CATALOG_WRITE),
+    Route("POST", "/api/chat/search", SEARCH),
 )

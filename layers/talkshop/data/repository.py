@@ -9,12 +9,13 @@ concurrent change is detected, never overwritten; edges and knowledge are idempo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from talkshop.clock import iso, parse_iso
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 MAX_TRANSACTION_ITEMS = 100
+_deserializer = TypeDeserializer()
 
 
 class TooManyChanges(TalkshopError):
@@ -574,3 +576,33 @@ def _entity_from_item(item: dict[str, Any]) -> StoredEntity:
         updated_at=parse_iso(str(item["updated_at"])),
         item=item,
     )
+
+
+@dataclass(frozen=True)
+class EntityChange:
+    """One entity's change as the table's stream reports it: its new state, or None once removed."""
+
+    ref: EntityRef
+    entity: StoredEntity | None
+
+
+def entity_changes(records: Sequence[Mapping[str, Any]]) -> list[EntityChange]:
+    """The entity changes among DynamoDB stream records (Lambda's event shape or GetRecords').
+
+    Edges, events, knowledge and API keys are skipped: only entity items (SK "#ENTITY") count. A
+    record's images are in DynamoDB's typed JSON; several changes of one entity keep only the last.
+    """
+    latest: dict[EntityRef, EntityChange] = {}
+    for record in records:
+        change = record["dynamodb"]
+        key = {name: _deserializer.deserialize(value) for name, value in change["Keys"].items()}
+        if key.get("SK") != keys.ENTITY_SORT_KEY:
+            continue
+        ref = keys.parse_entity_key(str(key["PK"]))
+        image = change.get("NewImage")
+        if record["eventName"] == "REMOVE" or not image:
+            latest[ref] = EntityChange(ref, None)
+        else:
+            item = {name: _deserializer.deserialize(value) for name, value in image.items()}
+            latest[ref] = EntityChange(ref, _entity_from_item(item))
+    return list(latest.values())

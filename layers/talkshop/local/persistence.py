@@ -75,10 +75,12 @@ class TableJournal:
             StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
 
-    def capture(self) -> int:
-        """Append the changes made since the last capture to the journal, durably."""
+    def capture(self) -> list[dict[str, Any]]:
+        """Append the changes made since the last capture to the journal, durably; returns their
+        stream records, for whatever else follows the stream (the search indexer)."""
         iterator: str | None = self._oldest_record()
         entries: list[str] = []
+        captured: list[dict[str, Any]] = []
         while iterator:
             response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
             records = response["Records"]
@@ -88,6 +90,7 @@ class TableJournal:
                     entries.append(json.dumps({"delete": change["Keys"]}))
                 else:
                     entries.append(json.dumps({"put": change["NewImage"]}))
+            captured += records  # type: ignore[arg-type]
             iterator = response.get("NextShardIterator") if records else None
         if entries:
             with self.journal_path.open("a", encoding="utf-8") as journal:
@@ -95,7 +98,7 @@ class TableJournal:
                 journal.flush()
                 os.fsync(journal.fileno())
             self._release_consumed_records()
-        return len(entries)
+        return captured
 
     def _release_consumed_records(self) -> None:
         """Drop stream records already journaled from moto's memory.

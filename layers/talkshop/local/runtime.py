@@ -17,11 +17,12 @@ from typing import IO
 import boto3
 from moto import mock_aws
 
+from talkshop.api import context
 from talkshop.errors import TalkshopError
 from talkshop.local import moto_tuning
 from talkshop.local.persistence import TableJournal
 from talkshop.local.resources import create_table
-from talkshop.settings import get_settings
+from talkshop.settings import LOCAL_SEARCH, SEARCH_BACKEND_VARIABLE, SEARCH_INDEX_DIR_VARIABLE, get_settings
 
 DEFAULT_DATA_DIR = Path(".talkshop")
 LOCAL_TABLE_NAME = "talkshop"
@@ -46,6 +47,8 @@ def _configure_environment(data_dir: Path) -> tuple[str, str]:
             "TALKSHOP_TABLE_NAME": LOCAL_TABLE_NAME,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            SEARCH_BACKEND_VARIABLE: LOCAL_SEARCH,
+            SEARCH_INDEX_DIR_VARIABLE: str(data_dir / "search"),
         }
     )
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -93,6 +96,7 @@ class LocalAws:
                 f"{self.data_dir} is in use by another Talkshop process (is `talkshop local` running?)."
             ) from error
         self.admin_key, self.admin_key_source = _configure_environment(self.data_dir)
+        context.reset()
         moto_tuning.install()
         self._mock.start()
         dynamodb = boto3.client("dynamodb")
@@ -104,14 +108,51 @@ class LocalAws:
         )
         self.journal = TableJournal(self.data_dir / "dynamodb", LOCAL_TABLE_NAME, dynamodb, streams)
         self.fresh = self.journal.restore() == 0
+        self._reconcile_search_index()
 
     def persist(self) -> None:
-        """Make every change so far durable (called after each state-changing request)."""
-        if self.journal:
-            self.journal.capture()
+        """Make every change so far durable and searchable (called after each state-changing
+        request): the stream records go to the journal, then through the same indexer as on AWS."""
+        if not self.journal:
+            return
+        records = self.journal.capture()
+        if records:
+            from talkshop.data.repository import entity_changes
+
+            report = context.search_indexer().apply(entity_changes(records))
+            if report.indexed or report.removed:
+                self._save_search_index()
+
+    def _reconcile_search_index(self) -> None:
+        """Bring the saved index in line with the restored table: index every product (vectors of
+        unchanged texts are reused, so this costs an embedding only for what changed) and drop
+        what the table no longer has. A lost or stale index file therefore heals at start."""
+        from talkshop.catalog.service import product_from_stored
+        from talkshop.data.repository import by_type
+        from talkshop.ontology.model import Dimension, ThingType
+        from talkshop.search.local_index import shared_index
+
+        index = shared_index(self.search_dir)
+        products = [
+            product_from_stored(stored)
+            for stored in context.repository().iterate(by_type(Dimension.THING, ThingType.PRODUCT))
+        ]
+        context.search_indexer().index_products(products)
+        index.delete([known for known in index.ids() if known not in {product.id for product in products}])
+        self._save_search_index()
+
+    def _save_search_index(self) -> None:
+        from talkshop.search.local_index import shared_index
+
+        shared_index(self.search_dir).save(self.search_dir)
+
+    @property
+    def search_dir(self) -> Path:
+        return self.data_dir / "search"
 
     def stop(self) -> None:
         if self.journal:
+            self.persist()
             self.journal.compact()
             self.journal = None
         self._mock.stop()
