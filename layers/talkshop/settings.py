@@ -14,6 +14,14 @@ SEARCH_INDEX_DIR_VARIABLE = "TALKSHOP_SEARCH_INDEX_DIR"
 OPENSEARCH_INDEX_VARIABLE = "TALKSHOP_OPENSEARCH_INDEX"
 LOCAL_SEARCH = "local"
 OPENSEARCH = "opensearch"
+# The embedding provider (talkshop.search.providers documents each variable).
+EMBEDDINGS_VARIABLE = "TALKSHOP_EMBEDDINGS"
+EMBEDDINGS_MODEL_VARIABLE = "TALKSHOP_EMBEDDINGS_MODEL"
+EMBEDDINGS_DIMENSION_VARIABLE = "TALKSHOP_EMBEDDINGS_DIMENSION"
+OPENAI_BASE_URL_VARIABLE = "OPENAI_BASE_URL"
+MINILM_EMBEDDINGS = "minilm"
+OPENAI_EMBEDDINGS = "openai"
+BEDROCK_EMBEDDINGS = "bedrock"
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,12 @@ class Settings:
     search_backend: str = OPENSEARCH
     search_index_dir: str = ".talkshop/search"
     opensearch_index: str = "products"
+    # MINILM_EMBEDDINGS (the built-in model), OPENAI_EMBEDDINGS or BEDROCK_EMBEDDINGS; None for model and
+    # dimension means the provider's default. The OpenAI key is read by the SDK from OPENAI_API_KEY.
+    embeddings: str = MINILM_EMBEDDINGS
+    embeddings_model: str | None = None
+    embeddings_dimension: int | None = None
+    openai_base_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -36,4 +50,18 @@ def get_settings() -> Settings:
         search_backend=os.environ.get(SEARCH_BACKEND_VARIABLE, OPENSEARCH),
         search_index_dir=os.environ.get(SEARCH_INDEX_DIR_VARIABLE, ".talkshop/search"),
         opensearch_index=os.environ.get(OPENSEARCH_INDEX_VARIABLE, "products"),
+        embeddings=os.environ.get(EMBEDDINGS_VARIABLE, "").strip().lower() or MINILM_EMBEDDINGS,
+        embeddings_model=os.environ.get(EMBEDDINGS_MODEL_VARIABLE, "").strip() or None,
+        embeddings_dimension=_optional_int(EMBEDDINGS_DIMENSION_VARIABLE),
+        openai_base_url=os.environ.get(OPENAI_BASE_URL_VARIABLE, "").strip() or None,
     )
+
+
+def _optional_int(variable: str) -> int | None:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{variable} must be a whole number, got {raw!r}") from None

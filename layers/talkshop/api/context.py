@@ -16,7 +16,7 @@ from talkshop.api.app import header
 from talkshop.auth import Principal, authenticate
 from talkshop.catalog.service import CatalogService
 from talkshop.data.repository import Repository
-from talkshop.settings import LOCAL_SEARCH, get_settings
+from talkshop.settings import LOCAL_SEARCH, MINILM_EMBEDDINGS, get_settings
 
 if TYPE_CHECKING:
     from talkshop.search.indexer import SearchIndexer
@@ -40,9 +40,9 @@ def caller(app: APIGatewayRestResolver) -> Principal:
 
 @lru_cache(maxsize=1)
 def embedder() -> Embedder:
-    from talkshop.search.embeddings import MiniLMEmbedder
+    from talkshop.search.providers import embedder_from_settings
 
-    return MiniLMEmbedder()
+    return embedder_from_settings(get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -51,10 +51,12 @@ def search_index() -> SearchIndex:
     if settings.search_backend == LOCAL_SEARCH:
         from talkshop.search.local_index import shared_index
 
-        return shared_index(Path(settings.search_index_dir))
+        return shared_index(Path(settings.search_index_dir), embedder().dimension)
     from talkshop.search.opensearch import OpenSearchIndex, client_from_environment
 
-    return OpenSearchIndex(client_from_environment(), settings.opensearch_index)
+    return OpenSearchIndex(
+        client_from_environment(), settings.opensearch_index, dimension=embedder().dimension
+    )
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +71,9 @@ def search_indexer() -> SearchIndexer:
     from talkshop.search.demo_vectors import load_demo_vectors
     from talkshop.search.indexer import SearchIndexer
 
-    return SearchIndexer(search_index(), embedder(), load_demo_vectors())
+    # The shipped demo vectors are the built-in model's; another provider embeds the demo itself.
+    known = load_demo_vectors() if get_settings().embeddings == MINILM_EMBEDDINGS else {}
+    return SearchIndexer(search_index(), embedder(), known)
 
 
 def reset() -> None:

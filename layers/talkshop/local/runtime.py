@@ -12,7 +12,7 @@ import secrets
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import boto3
 from moto import mock_aws
@@ -23,6 +23,9 @@ from talkshop.local import moto_tuning
 from talkshop.local.persistence import TableJournal
 from talkshop.local.resources import create_table
 from talkshop.settings import LOCAL_SEARCH, SEARCH_BACKEND_VARIABLE, SEARCH_INDEX_DIR_VARIABLE, get_settings
+
+if TYPE_CHECKING:
+    from talkshop.search.local_index import LocalSearchIndex
 
 DEFAULT_DATA_DIR = Path(".talkshop")
 LOCAL_TABLE_NAME = "talkshop"
@@ -130,9 +133,8 @@ class LocalAws:
         from talkshop.catalog.service import product_from_stored
         from talkshop.data.repository import by_type
         from talkshop.ontology.model import Dimension, ThingType
-        from talkshop.search.local_index import shared_index
 
-        index = shared_index(self.search_dir)
+        index = self._search_index()
         products = [
             product_from_stored(stored)
             for stored in context.repository().iterate(by_type(Dimension.THING, ThingType.PRODUCT))
@@ -142,9 +144,15 @@ class LocalAws:
         self._save_search_index()
 
     def _save_search_index(self) -> None:
-        from talkshop.search.local_index import shared_index
+        self._search_index().save(self.search_dir)
 
-        shared_index(self.search_dir).save(self.search_dir)
+    @staticmethod
+    def _search_index() -> LocalSearchIndex:
+        from talkshop.search.local_index import LocalSearchIndex
+
+        index = context.search_index()
+        assert isinstance(index, LocalSearchIndex), "the local runtime configures the local search backend"
+        return index
 
     @property
     def search_dir(self) -> Path:

@@ -353,10 +353,13 @@ _shared: dict[Path, LocalSearchIndex] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_index(folder: Path) -> LocalSearchIndex:
-    """The one index of this process for a folder: the runtime indexes into it, handlers search it."""
+def shared_index(folder: Path, dimension: int = 384) -> LocalSearchIndex:
+    """The one index of this process for a folder: the runtime indexes into it, handlers search it.
+
+    A saved index of another dimension (the embedding provider changed) loads empty and is rebuilt
+    by the runtime's reconciliation at start."""
     key = folder.resolve()
     with _shared_lock:
-        if key not in _shared:
-            _shared[key] = LocalSearchIndex.load(key)
+        if key not in _shared or _shared[key].dimension != dimension:
+            _shared[key] = LocalSearchIndex.load(key, dimension)
         return _shared[key]
