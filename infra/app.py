@@ -5,7 +5,12 @@ the ``constructs`` library; ``_fix_sys_path`` swaps it for the repository root b
 aws_cdk is imported (hence the imports inside ``create_app``).
 
 Context (``cdk synth -c key=value`` or cdk.json): ``stackName`` (default Talkshop), ``logLevel``
-(POWERTOOLS_LOG_LEVEL, default INFO), ``corsAllowOrigins`` (comma-separated, default ``*``).
+(POWERTOOLS_LOG_LEVEL, default INFO), ``corsAllowOrigins`` (comma-separated, default ``*``),
+``searchProfile`` (``dev``, the default, or ``production``: the OpenSearch domain's size and
+availability), ``searchDomainName`` (default ``<stack name>-search``).
+
+Run directly, the app checks after synthesis that every function's code plus its layers stays under
+Lambda's 250 MB unzipped limit (``infra.sizes``), and prints the sizes.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ def create_app(
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
 
+    from infra.constructs.search import search_profile
     from infra.stack import TalkshopStack
     from talkshop.api import cors
 
@@ -48,9 +54,11 @@ def create_app(
     stack = TalkshopStack(
         app,
         app.node.try_get_context("stackName") or "Talkshop",
-        description="Talkshop: conversational commerce backend (API Gateway, Lambda, DynamoDB)",
+        description="Talkshop: conversational commerce backend (API Gateway, Lambda, DynamoDB, OpenSearch)",
         log_level=app.node.try_get_context("logLevel") or "INFO",
         cors_allow_origins=cors.parse_origins(origins),
+        search_profile=search_profile(app.node.try_get_context("searchProfile")),
+        search_domain_name=app.node.try_get_context("searchDomainName") or None,
         env=cdk.Environment(account=_environ("CDK_DEFAULT_ACCOUNT"), region=_environ("CDK_DEFAULT_REGION")),
     )
     cdk.Tags.of(app).add("project", "talkshop")
@@ -68,7 +76,14 @@ def main() -> None:
     _fix_sys_path()
     # The CDK CLI sets CDK_OUTDIR; run directly (`make synth`), the app writes to <repo>/cdk.out.
     app, _ = create_app(outdir=os.environ.get("CDK_OUTDIR") or str(_REPO_ROOT / "cdk.out"))
-    app.synth()
+    assembly = app.synth()
+
+    from infra import sizes
+
+    for stack in assembly.stacks:
+        report = sizes.function_sizes(stack.template, Path(assembly.directory))
+        print(sizes.format_report(stack.stack_name, report), file=sys.stderr)
+        sizes.check_limit(report)
 
 
 if __name__ == "__main__":

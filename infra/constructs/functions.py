@@ -1,8 +1,15 @@
-"""One Lambda function per ``talkshop.api.routes.FUNCTIONS`` entry, each with its own least-privilege role."""
+"""One Lambda function per ``talkshop.api.routes.FUNCTIONS`` entry, each with its own least-privilege role.
+
+``TalkshopFunction`` is also what ``infra.constructs.indexer`` builds the search indexer (a FunctionSpec
+outside FUNCTIONS) from. A spec with ``uses_search`` gets the search layer, the OpenSearch variables and
+``es:ESHttp*`` on the domain (``SearchWiring``); the others get none of it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -18,7 +25,18 @@ from infra.paths import FUNCTIONS_DIR
 from talkshop.api import cors
 from talkshop.api.observability import METRICS_NAMESPACE
 from talkshop.api.routes import FUNCTIONS, FunctionSpec, TableAccess
-from talkshop.settings import ADMIN_KEY_SECRET_VARIABLE, TABLE_NAME_VARIABLE
+from talkshop.settings import (
+    ADMIN_KEY_SECRET_VARIABLE,
+    OPENSEARCH,
+    OPENSEARCH_ENDPOINT_VARIABLE,
+    OPENSEARCH_INDEX_VARIABLE,
+    OPENSEARCH_REPLICAS_VARIABLE,
+    SEARCH_BACKEND_VARIABLE,
+    TABLE_NAME_VARIABLE,
+)
+
+if TYPE_CHECKING:
+    from infra.constructs.search import Search
 
 #: Table actions per access level; the write set never reaches a READ function.
 READ_ACTIONS: tuple[str, ...] = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
@@ -35,6 +53,20 @@ TABLE_ACTIONS: dict[TableAccess, tuple[str, ...]] = {
 }
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+#: The domain endpoint's variable, as ``talkshop.search.opensearch.ENDPOINT_VARIABLE`` names it (a test
+#: checks): importing that module here would import numpy and opensearch-py into every synth.
+
+XRAY_WILDCARD_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
+
+
+@dataclass(frozen=True)
+class SearchWiring:
+    """What a ``uses_search`` function gets: the search layer, the domain, and its HTTP methods on it."""
+
+    layer: lambda_.ILayerVersion
+    search: Search
+    #: ``es:ESHttp*`` actions (``infra.constructs.search.SEARCH_READ_ACTIONS`` or ``..._WRITE_ACTIONS``).
+    actions: tuple[str, ...]
 
 
 def function_construct_id(spec: FunctionSpec) -> str:
@@ -56,8 +88,12 @@ class TalkshopFunction(Construct):
         admin_key: secretsmanager.ISecret,
         log_level: str,
         cors_allow_origins: Sequence[str],
+        search: SearchWiring | None = None,
+        wildcard_reason: str = XRAY_WILDCARD_REASON,
     ) -> None:
         super().__init__(scope, construct_id)
+        if spec.uses_search and search is None:
+            raise ValueError(f"{spec.name} uses search: pass the search layer and domain (search=...)")
         self.spec = spec
         self.log_group = logs.LogGroup(
             self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
@@ -86,6 +122,16 @@ class TalkshopFunction(Construct):
         if spec.needs_admin_key:
             admin_key.grant_read(self.role)
             environment[ADMIN_KEY_SECRET_VARIABLE] = admin_key.secret_arn
+        layers = [layer]
+        if spec.uses_search and search is not None:
+            layers.append(search.layer)
+            search.search.grant(self.role, search.actions)
+            environment |= {
+                SEARCH_BACKEND_VARIABLE: OPENSEARCH,
+                OPENSEARCH_ENDPOINT_VARIABLE: search.search.endpoint,
+                OPENSEARCH_INDEX_VARIABLE: search.search.index_name,
+                OPENSEARCH_REPLICAS_VARIABLE: str(search.search.profile.index_replicas),
+            }
         self.function = lambda_.Function(
             self,
             "Function",
@@ -94,7 +140,7 @@ class TalkshopFunction(Construct):
             architecture=ARCHITECTURE,
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / spec.name), exclude=ASSET_EXCLUDES),
-            layers=[layer],
+            layers=layers,
             role=self.role,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
@@ -104,12 +150,9 @@ class TalkshopFunction(Construct):
         )
         table_arn = Stack.of(self).resolve(table.table_arn)
         Validations.of(self.role).acknowledge(
+            Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason=wildcard_reason),
             Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
-            ),
-            Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::<{_get_att_name(table_arn)}>/index/*]",
+                id=f"AwsSolutions-IAM5[Resource::<{get_att_name(table_arn)}>/index/*]",
                 reason=(
                     "Queries go through the table's GSIs (talkshop.data.schema.INDEXES); index/* is "
                     "limited to this one table's indexes and the role only has the actions of its "
@@ -119,7 +162,7 @@ class TalkshopFunction(Construct):
         )
 
 
-def _get_att_name(resolved: object) -> str:
+def get_att_name(resolved: object) -> str:
     """``{"Fn::GetAtt": ["Table1234", "Arn"]}`` -> ``Table1234.Arn``, as cdk-nag names it in findings."""
     if isinstance(resolved, dict) and isinstance(get_att := resolved.get("Fn::GetAtt"), list):
         return ".".join(str(part) for part in get_att)
@@ -139,6 +182,7 @@ class ApiFunctions(Construct):
         admin_key: secretsmanager.ISecret,
         log_level: str = "INFO",
         cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,),
+        search: SearchWiring | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.functions: dict[str, TalkshopFunction] = {
@@ -151,6 +195,7 @@ class ApiFunctions(Construct):
                 admin_key=admin_key,
                 log_level=log_level,
                 cors_allow_origins=cors_allow_origins,
+                search=search if spec.uses_search else None,
             )
             for spec in FUNCTIONS
         }

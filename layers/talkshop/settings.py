@@ -12,6 +12,9 @@ ADMIN_KEY_SECRET_VARIABLE = "TALKSHOP_ADMIN_KEY_SECRET_ARN"  # noqa: S105 - a va
 SEARCH_BACKEND_VARIABLE = "TALKSHOP_SEARCH_BACKEND"
 SEARCH_INDEX_DIR_VARIABLE = "TALKSHOP_SEARCH_INDEX_DIR"
 OPENSEARCH_INDEX_VARIABLE = "TALKSHOP_OPENSEARCH_INDEX"
+OPENSEARCH_ENDPOINT_VARIABLE = "TALKSHOP_OPENSEARCH_ENDPOINT"
+# Replicas of the index's shard: 0 on a one-node domain (else the cluster stays yellow), 1+ in production.
+OPENSEARCH_REPLICAS_VARIABLE = "TALKSHOP_OPENSEARCH_REPLICAS"
 LOCAL_SEARCH = "local"
 OPENSEARCH = "opensearch"
 # The embedding provider (talkshop.search.providers documents each variable).
@@ -33,6 +36,7 @@ class Settings:
     search_backend: str = OPENSEARCH
     search_index_dir: str = ".talkshop/search"
     opensearch_index: str = "products"
+    opensearch_replicas: int = 1
     # MINILM_EMBEDDINGS (the built-in model), OPENAI_EMBEDDINGS or BEDROCK_EMBEDDINGS; None for model and
     # dimension means the provider's default. The OpenAI key is read by the SDK from OPENAI_API_KEY.
     embeddings: str = MINILM_EMBEDDINGS
@@ -50,6 +54,7 @@ def get_settings() -> Settings:
         search_backend=os.environ.get(SEARCH_BACKEND_VARIABLE, OPENSEARCH),
         search_index_dir=os.environ.get(SEARCH_INDEX_DIR_VARIABLE, ".talkshop/search"),
         opensearch_index=os.environ.get(OPENSEARCH_INDEX_VARIABLE, "products"),
+        opensearch_replicas=int(os.environ.get(OPENSEARCH_REPLICAS_VARIABLE, "1")),
         embeddings=os.environ.get(EMBEDDINGS_VARIABLE, "").strip().lower() or MINILM_EMBEDDINGS,
         embeddings_model=os.environ.get(EMBEDDINGS_MODEL_VARIABLE, "").strip() or None,
         embeddings_dimension=_optional_int(EMBEDDINGS_DIMENSION_VARIABLE),

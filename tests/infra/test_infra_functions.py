@@ -1,4 +1,8 @@
-"""One Lambda per FunctionSpec, configured from it, each with a least-privilege role."""
+"""One Lambda per FunctionSpec, configured from it, each with a least-privilege role.
+
+The API functions (FUNCTIONS) and the search indexer (SEARCH_INDEXER) are all TalkshopFunctions; the
+indexer's stream wiring is tested in test_infra_indexer.py.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,37 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 from constructs import IConstruct
 
-from infra.constructs.functions import READ_ACTIONS, WRITE_ACTIONS, TalkshopFunction
+from infra.constructs.functions import (
+    READ_ACTIONS,
+    WRITE_ACTIONS,
+    TalkshopFunction,
+)
 from infra.constructs.runtime import ARCHITECTURE, HANDLER, RUNTIME
+from infra.constructs.search import SEARCH_READ_ACTIONS
 from infra.stack import TalkshopStack
-from talkshop.api.routes import FUNCTIONS, FunctionSpec, TableAccess
-from talkshop.settings import ADMIN_KEY_SECRET_VARIABLE, TABLE_NAME_VARIABLE
+from talkshop.api.routes import FUNCTIONS, SEARCH, SEARCH_INDEXER, FunctionSpec, TableAccess
+from talkshop.settings import (
+    ADMIN_KEY_SECRET_VARIABLE,
+    OPENSEARCH_ENDPOINT_VARIABLE,
+    OPENSEARCH_INDEX_VARIABLE,
+    OPENSEARCH_REPLICAS_VARIABLE,
+    SEARCH_BACKEND_VARIABLE,
+    TABLE_NAME_VARIABLE,
+)
 
 pytestmark = pytest.mark.slow
 
 LogicalId = Callable[[IConstruct], str]
 Resources = dict[str, dict[str, Any]]
-SPECS = pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+ALL_SPECS = (*FUNCTIONS, SEARCH_INDEXER)
+SPECS = pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda spec: spec.name)
+API_SPECS = pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+
+
+def _function(stack: TalkshopStack, spec: FunctionSpec) -> TalkshopFunction:
+    if spec == SEARCH_INDEXER:
+        return stack.search_indexer.function
+    return stack.api_functions.functions[spec.name]
 
 
 def _statements(resources: Resources, role_logical_id: str) -> list[dict[str, Any]]:
@@ -44,18 +68,21 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
 
 
 def test_one_function_per_spec(template: Template) -> None:
+    """The API's functions plus the search indexer; no other (custom resource) functions."""
     functions = template.find_resources("AWS::Lambda::Function")
-    assert len(functions) == len(FUNCTIONS)
+    assert len(functions) == len(ALL_SPECS)
     assert sorted(f["Properties"]["Description"] for f in functions.values()) == sorted(
-        spec.description for spec in FUNCTIONS
+        spec.description for spec in ALL_SPECS
     )
+    assert SEARCH.uses_search
+    assert SEARCH in FUNCTIONS
 
 
 @SPECS
 def test_function_is_configured_from_its_spec(
     stack: TalkshopStack, resources: Resources, logical_id: LogicalId, spec: FunctionSpec
 ) -> None:
-    function = stack.api_functions.functions[spec.name]
+    function = _function(stack, spec)
     properties = resources[logical_id(function.function)]["Properties"]
     assert properties["Handler"] == HANDLER == "handler.lambda_handler"
     assert properties["Runtime"] == RUNTIME.name
@@ -64,7 +91,8 @@ def test_function_is_configured_from_its_spec(
     assert properties["Timeout"] == spec.timeout_s
     assert properties["Description"] == spec.description
     assert properties["TracingConfig"] == {"Mode": "Active"}
-    assert properties["Layers"] == [{"Ref": logical_id(stack.layer.layer)}]
+    layers = [stack.layer.layer, stack.search_layer.layer] if spec.uses_search else [stack.layer.layer]
+    assert properties["Layers"] == [{"Ref": logical_id(layer)} for layer in layers]
     assert properties["LoggingConfig"] == {"LogGroup": {"Ref": logical_id(function.log_group)}}
     assert properties["Role"] == {"Fn::GetAtt": [logical_id(function.role), "Arn"]}
 
@@ -73,7 +101,7 @@ def test_function_is_configured_from_its_spec(
 def test_function_environment(
     stack: TalkshopStack, resources: Resources, logical_id: LogicalId, spec: FunctionSpec
 ) -> None:
-    function = stack.api_functions.functions[spec.name].function
+    function = _function(stack, spec).function
     variables = resources[logical_id(function)]["Properties"]["Environment"]["Variables"]
     expected: dict[str, Any] = {
         TABLE_NAME_VARIABLE: {"Ref": logical_id(stack.storage.table)},
@@ -84,6 +112,13 @@ def test_function_environment(
     }
     if spec.needs_admin_key:
         expected[ADMIN_KEY_SECRET_VARIABLE] = {"Ref": logical_id(stack.admin_key.secret)}
+    if spec.uses_search:
+        expected |= {
+            SEARCH_BACKEND_VARIABLE: "opensearch",
+            OPENSEARCH_ENDPOINT_VARIABLE: {"Fn::GetAtt": [logical_id(stack.search.domain), "DomainEndpoint"]},
+            OPENSEARCH_INDEX_VARIABLE: "products",
+            OPENSEARCH_REPLICAS_VARIABLE: "0",  # the dev profile's single node
+        }
     assert variables == expected
 
 
@@ -91,7 +126,7 @@ def test_function_environment(
 def test_function_log_group_has_retention(
     stack: TalkshopStack, resources: Resources, logical_id: LogicalId, spec: FunctionSpec
 ) -> None:
-    log_group = resources[logical_id(stack.api_functions.functions[spec.name].log_group)]
+    log_group = resources[logical_id(_function(stack, spec).log_group)]
     assert log_group["Properties"]["RetentionInDays"] == 30
 
 
@@ -99,7 +134,7 @@ def test_function_log_group_has_retention(
 def test_role_has_no_managed_policies(
     stack: TalkshopStack, resources: Resources, logical_id: LogicalId, spec: FunctionSpec
 ) -> None:
-    properties = resources[logical_id(stack.api_functions.functions[spec.name].role)]["Properties"]
+    properties = resources[logical_id(_function(stack, spec).role)]["Properties"]
     assert "ManagedPolicyArns" not in properties
     assert "Policies" not in properties
     assert properties["AssumeRolePolicyDocument"]["Statement"] == [
@@ -107,7 +142,7 @@ def test_role_has_no_managed_policies(
     ]
 
 
-@SPECS
+@API_SPECS
 def test_role_is_least_privilege(
     stack: TalkshopStack, resources: Resources, logical_id: LogicalId, spec: FunctionSpec
 ) -> None:
@@ -121,7 +156,7 @@ def test_role_is_least_privilege(
 
     assert set(by_service) == {"logs", "dynamodb", "xray"} | (
         {"secretsmanager"} if spec.needs_admin_key else set()
-    )
+    ) | ({"es"} if spec.uses_search else set())
     (logs,) = by_service["logs"]
     assert logs["Resource"] == {"Fn::GetAtt": [logical_id(function.log_group), "Arn"]}
     assert _actions([logs]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -137,6 +172,12 @@ def test_role_is_least_privilege(
         (secret,) = by_service["secretsmanager"]
         assert secret["Resource"] == {"Ref": logical_id(stack.admin_key.secret)}
         assert _actions([secret]) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    if spec.uses_search:
+        (search,) = by_service["es"]
+        domain_arn = {"Fn::GetAtt": [logical_id(stack.search.domain), "Arn"]}
+        assert search["Resource"] == [domain_arn, {"Fn::Join": ["", [domain_arn, "/*"]]}]
+        # An API function only reads: no PUT or DELETE on the domain.
+        assert _actions([search]) == set(SEARCH_READ_ACTIONS)
 
 
 @pytest.mark.parametrize(
@@ -188,3 +229,28 @@ def test_function_without_admin_key_gets_neither_secret_nor_variable() -> None:
     assert actions
     assert not {action for action in actions if action.startswith("secretsmanager:")}
     assert not actions & set(WRITE_ACTIONS)
+
+
+def test_search_function_needs_the_search_wiring() -> None:
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "Bare")
+    with pytest.raises(ValueError, match="uses search"):
+        TalkshopFunction(
+            stack,
+            "Search",
+            spec=SEARCH,
+            table=dynamodb.Table(
+                stack,
+                "Table",
+                partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+            ),
+            layer=lambda_.LayerVersion.from_layer_version_arn(
+                stack, "Layer", "arn:aws:lambda:eu-west-1:123456789012:layer:talkshop:1"
+            ),
+            admin_key=secretsmanager.Secret(stack, "Secret"),
+            cors_allow_origins=["*"],
+            log_level="INFO",
+        )

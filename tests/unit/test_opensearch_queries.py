@@ -385,3 +385,9 @@ def test_client_from_environment_signs_for_the_domain_over_tls(monkeypatch: pyte
     assert connection.session.auth.signer.region == "eu-west-1"
     assert connection.session.auth.signer.service == "es"
     assert connection.timeout == 10
+
+
+def test_the_index_has_one_shard_and_the_configured_replicas() -> None:
+    assert index_mapping(replicas=0)["settings"]["index"]["number_of_replicas"] == 0
+    settings = index_mapping()["settings"]["index"]
+    assert (settings["number_of_shards"], settings["number_of_replicas"]) == (1, 1)

@@ -55,7 +55,10 @@ def search_index() -> SearchIndex:
     from talkshop.search.opensearch import OpenSearchIndex, client_from_environment
 
     return OpenSearchIndex(
-        client_from_environment(), settings.opensearch_index, dimension=embedder().dimension
+        client_from_environment(),
+        settings.opensearch_index,
+        dimension=embedder().dimension,
+        replicas=settings.opensearch_replicas,
     )
 
 

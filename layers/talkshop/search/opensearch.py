@@ -45,10 +45,11 @@ from opensearchpy import (
 )
 
 from talkshop.search.model import ScoredId, SearchDocument, SearchFilters
+from talkshop.settings import OPENSEARCH_ENDPOINT_VARIABLE
 
 Vector = npt.NDArray[np.float32]
 
-ENDPOINT_VARIABLE: Final = "TALKSHOP_OPENSEARCH_ENDPOINT"
+
 DEFAULT_DIMENSION: Final = 384
 VECTOR_FIELD: Final = "vector"
 ANALYZER: Final = "talkshop_english"
@@ -71,13 +72,13 @@ class IndexingFailed(RuntimeError):
         self.errors = list(errors)
 
 
-def index_mapping(dimension: int = DEFAULT_DIMENSION) -> dict[str, Any]:
+def index_mapping(dimension: int = DEFAULT_DIMENSION, replicas: int = 1) -> dict[str, Any]:
     """The body of the create-index request: settings (k-NN on, analysis) and the strict mapping."""
     text = {"type": "text", "analyzer": ANALYZER}
     folded_keyword = {"type": "keyword", "normalizer": NORMALIZER, "ignore_above": 256}
     return {
         "settings": {
-            "index": {"knn": True, "number_of_shards": 1},
+            "index": {"knn": True, "number_of_shards": 1, "number_of_replicas": replicas},
             "analysis": {
                 "filter": {
                     "english_possessive_stemmer": {"type": "stemmer", "language": "possessive_english"},
@@ -239,6 +240,7 @@ class OpenSearchIndex:
         index_name: str,
         *,
         dimension: int = DEFAULT_DIMENSION,
+        replicas: int = 1,
         max_retries: int = 4,
         initial_backoff_s: int = 1,
         max_backoff_s: int = 16,
@@ -246,6 +248,7 @@ class OpenSearchIndex:
         self.client = client
         self.index_name = index_name
         self.dimension = dimension
+        self.replicas = replicas
         # Throttled bulk requests (HTTP 429, whole or per document) are retried after 1, 2, 4, 8 s.
         self.max_retries = max_retries
         self.initial_backoff_s = initial_backoff_s
@@ -258,7 +261,9 @@ class OpenSearchIndex:
             self._index_known = True
             return False
         try:
-            self.client.indices.create(index=self.index_name, body=index_mapping(self.dimension))
+            self.client.indices.create(
+                index=self.index_name, body=index_mapping(self.dimension, self.replicas)
+            )
         except RequestError as error:
             if error.error != "resource_already_exists_exception":
                 raise
@@ -333,7 +338,7 @@ class OpenSearchIndex:
     def keyword_search(self, text: str, filters: SearchFilters, k: int) -> list[ScoredId]:
         if k <= 0 or not text.strip():
             return []
-        response = self.client.search(index=self.index_name, body=keyword_query_body(text, filters, k))
+        response = self._search(keyword_query_body(text, filters, k))
         return [ScoredId(hit["_source"]["id"], float(hit["_score"])) for hit in response["hits"]["hits"]]
 
     def vector_search(self, vector: Vector, filters: SearchFilters, k: int) -> list[ScoredId]:
@@ -341,10 +346,17 @@ class OpenSearchIndex:
             return []
         if vector.shape != (self.dimension,):
             raise ValueError(f"expected a vector of shape ({self.dimension},), got {vector.shape}")
-        response = self.client.search(index=self.index_name, body=vector_query_body(vector, filters, k))
+        response = self._search(vector_query_body(vector, filters, k))
         return [
             ScoredId(hit["_source"]["id"], _cosine(float(hit["_score"]))) for hit in response["hits"]["hits"]
         ]
+
+    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = self.client.search(index=self.index_name, body=body)
+        except NotFoundError:  # nothing indexed yet: no product matches
+            return {"hits": {"hits": []}}
+        return response
 
     def count(self) -> int:
         return int(self.client.count(index=self.index_name)["count"])
@@ -397,7 +409,7 @@ def client_from_environment() -> OpenSearch:
     """An OpenSearch client for the domain at $TALKSHOP_OPENSEARCH_ENDPOINT, SigV4-signed as the Lambda."""
     import boto3  # here: only AWS needs it, and it is slow to import
 
-    endpoint = os.environ[ENDPOINT_VARIABLE].removeprefix("https://").rstrip("/")
+    endpoint = os.environ[OPENSEARCH_ENDPOINT_VARIABLE].removeprefix("https://").rstrip("/")
     session = boto3.Session()
     region = os.environ.get("AWS_REGION") or session.region_name
     credentials = session.get_credentials()
