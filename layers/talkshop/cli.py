@@ -102,6 +102,25 @@ def _command_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_reindex(args: argparse.Namespace) -> int:
+    with _catalog_target(args):
+        from talkshop.api.context import repository, search_indexer
+        from talkshop.catalog.service import product_from_stored
+        from talkshop.data.repository import by_type
+        from talkshop.ontology.model import Dimension, ThingType
+
+        products = [
+            product_from_stored(stored)
+            for stored in repository().iterate(by_type(Dimension.THING, ThingType.PRODUCT))
+        ]
+        report = search_indexer().index_products(products)
+    print(
+        f"Indexed {len(report.indexed)} product(s) ({report.embedded} embedded, {report.reused} reused); "
+        f"{len(report.removed)} not active, removed from the index."
+    )
+    return 0
+
+
 def _command_openapi(args: argparse.Namespace) -> int:
     from talkshop.api.openapi import openapi_document
 
@@ -166,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the API's JSON answer")
     _data_options(search)
     search.set_defaults(run=_command_search)
+
+    reindex = commands.add_parser(
+        "reindex", help="index every product again (backfill a new search index, or after a lost stream)"
+    )
+    _data_options(reindex)
+    reindex.set_defaults(run=_command_reindex)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of the whole API")
     openapi.add_argument("--output", type=Path)

@@ -250,3 +250,17 @@ def test_aws_target_needs_the_table_name(
     refused = talkshop(capsys, "creator", "key", "anyone", "--aws")
     assert refused.code == 2
     assert "TALKSHOP_TABLE_NAME" in refused.err
+
+
+def test_search_and_reindex_commands(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    assert talkshop(capsys, "import", FIXTURES / "import-products.json", "--data-dir", data_dir).code == 0
+    found = talkshop(capsys, "search", "grip pack under 10 euros", "--data-dir", data_dir)
+    assert found.code == 0, found.err
+    assert found.out.splitlines()[0].startswith("1. Grip Pack (Brisa) €8.99, in stock (40)")
+    assert "Filters: price up to €10.00." in found.out
+    as_json = talkshop(capsys, "search", "grip", "--json", "--data-dir", data_dir)
+    assert json.loads(as_json.out)["products"][0]["id"] == "grip-pack"
+    reindexed = talkshop(capsys, "reindex", "--data-dir", data_dir)
+    assert reindexed.code == 0
+    assert "Indexed 3 product(s) (0 embedded, 3 reused)" in reindexed.out
+    assert talkshop(capsys, "search", "", "--data-dir", data_dir).code == 2
