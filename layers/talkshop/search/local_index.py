@@ -110,6 +110,9 @@ class LocalSearchIndex:
         self._lengths = np.zeros(0, dtype=np.float64)
         self._postings: dict[str, dict[int, float]] = {}
         self._compiled: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
+        # Fuzzy matches of words the index does not know: a scan of the whole vocabulary each, so
+        # they are remembered until the next write changes the vocabulary.
+        self._fuzzy: dict[str, list[str]] = {}
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -132,6 +135,7 @@ class LocalSearchIndex:
                 self._rating[row] = math.nan if document.rating is None else float(document.rating)
                 self._remember_terms(row, document)
             self._compiled.clear()
+            self._fuzzy.clear()
 
     def delete(self, ids: Sequence[str]) -> None:
         with self._lock:
@@ -143,6 +147,7 @@ class LocalSearchIndex:
                 self._documents[row] = None
                 self._alive[row] = False
             self._compiled.clear()
+            self._fuzzy.clear()
 
     def _append_row(self) -> int:
         row = len(self._documents)
@@ -233,13 +238,18 @@ class LocalSearchIndex:
         """The postings of a term, or of its fuzzy matches when the index does not know it."""
         if term in self._postings:
             return [self._compiled_postings(term)]
-        edits = _allowed_edits(term)
-        if edits == 0:
-            return []
-        matches = process.extract(
-            term, list(self._postings), scorer=Levenshtein.distance, score_cutoff=edits, limit=5
-        )
-        return [self._compiled_postings(match) for match, _, _ in matches]
+        matches = self._fuzzy.get(term)
+        if matches is None:
+            edits = _allowed_edits(term)
+            found = (
+                process.extract(
+                    term, list(self._postings), scorer=Levenshtein.distance, score_cutoff=edits, limit=5
+                )
+                if edits
+                else []
+            )
+            matches = self._fuzzy[term] = [match for match, _, _ in found]
+        return [self._compiled_postings(match) for match in matches]
 
     def _compiled_postings(self, term: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         compiled = self._compiled.get(term)
