@@ -61,7 +61,8 @@ def stored_item(product_id: str) -> dict[str, Any]:
 def handle(records: list[dict[str, Any]]) -> dict[str, Any]:
     from functions.search_indexer.handler import lambda_handler
 
-    return lambda_handler({"Records": records}, LocalLambdaContext("search_indexer", 120))
+    result: dict[str, Any] = lambda_handler({"Records": records}, LocalLambdaContext("search_indexer", 120))
+    return result
 
 
 @pytest.mark.usefixtures("local_search")
