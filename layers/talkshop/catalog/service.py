@@ -162,6 +162,13 @@ class CatalogService:
             raise _not_found(product_id)
         return product
 
+    def all_products(self) -> list[Product]:
+        """Every product, whatever its status (for maintenance such as reindexing; not a request path)."""
+        return [
+            product_from_stored(stored)
+            for stored in self.repository.iterate(by_type(Dimension.THING, ThingType.PRODUCT))
+        ]
+
     def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
         found = self.repository.get_many([product_ref(product_id) for product_id in product_ids])
         return {ref.id: product_from_stored(stored) for ref, stored in found.items()}

@@ -130,15 +130,8 @@ class LocalAws:
         """Bring the saved index in line with the restored table: index every product (vectors of
         unchanged texts are reused, so this costs an embedding only for what changed) and drop
         what the table no longer has. A lost or stale index file therefore heals at start."""
-        from talkshop.catalog.service import product_from_stored
-        from talkshop.data.repository import by_type
-        from talkshop.ontology.model import Dimension, ThingType
-
         index = self._search_index()
-        products = [
-            product_from_stored(stored)
-            for stored in context.repository().iterate(by_type(Dimension.THING, ThingType.PRODUCT))
-        ]
+        products = context.catalog().all_products()
         context.search_indexer().index_products(products)
         index.delete([known for known in index.ids() if known not in {product.id for product in products}])
         self._save_search_index()
