@@ -25,6 +25,8 @@ class FunctionSpec:
     needs_admin_key: bool = False
     # Needs the search layer (embedding model, numpy) and access to the search index.
     uses_search: bool = False
+    # Calls an LLM provider when one is configured (its API key comes from Secrets Manager).
+    uses_llm: bool = False
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -62,7 +64,24 @@ SEARCH = FunctionSpec(
     memory_mb=1024,  # numpy inference of the query embedding: more memory is more CPU on Lambda
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (CATALOG_READ, CATALOG_WRITE, SEARCH)
+CHAT_SESSIONS = FunctionSpec(
+    name="chat_sessions",
+    description="Creates, reads and lists chat sessions; records preference corrections and feedback",
+    table_access=TableAccess.READ_WRITE,
+    needs_admin_key=True,  # the admin may read any shopper's chats
+)
+CHAT_MESSAGE = FunctionSpec(
+    name="chat_message",
+    description="Answers a shopper's chat message (rules engine, or an LLM through tools over the catalog)",
+    table_access=TableAccess.READ_WRITE,
+    needs_admin_key=True,
+    uses_search=True,
+    uses_llm=True,
+    memory_mb=1024,
+    timeout_s=29,  # API Gateway's own limit: a slow model turn ends as a clear error, not a hang
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (CATALOG_READ, CATALOG_WRITE, SEARCH, CHAT_SESSIONS, CHAT_MESSAGE)
 
 # Not behind the API: keeps the search index in sync from the table's stream.
 SEARCH_INDEXER = FunctionSpec(
@@ -74,6 +93,22 @@ SEARCH_INDEXER = FunctionSpec(
     timeout_s=120,
 )
 
+# Not behind the API: publishes the events the table records to EventBridge (a transactional outbox:
+# an event is written with the change it describes, and the stream guarantees it is published).
+EVENT_PUBLISHER = FunctionSpec(
+    name="event_publisher",
+    description="Publishes recorded events from the DynamoDB stream to the EventBridge bus",
+    table_access=TableAccess.READ,
+    timeout_s=60,
+)
+# Not behind the API: every few minutes, marks chats idle for 30 minutes as abandoned.
+CHAT_SWEEPER = FunctionSpec(
+    name="chat_sweeper",
+    description="Marks chat sessions idle for 30 minutes as abandoned",
+    table_access=TableAccess.READ_WRITE,
+    timeout_s=120,
+)
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/products", CATALOG_READ),
     Route("GET", "/api/products/{id}", CATALOG_READ),
@@ -81,4 +116,11 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/api/products/{id}", CATALOG_WRITE),
     Route("DELETE", "/api/products/{id}", CATALOG_WRITE),
     Route("POST", "/api/chat/search", SEARCH),
+    Route("POST", "/api/chat/session", CHAT_SESSIONS),
+    Route("GET", "/api/chat/session/{id}", CHAT_SESSIONS),
+    Route("GET", "/api/chat/sessions", CHAT_SESSIONS),
+    Route("PUT", "/api/chat/session/{id}/preferences", CHAT_SESSIONS),
+    Route("POST", "/api/chat/session/{id}/feedback", CHAT_SESSIONS),
+    Route("POST", "/api/chat/message", CHAT_MESSAGE),
+    Route("POST", "/api/chat/message/stream", CHAT_MESSAGE),
 )

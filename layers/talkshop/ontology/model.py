@@ -61,6 +61,15 @@ class EventType(StrEnum):
     PRODUCT_DELETED = "product_deleted"
     CREATOR_ADDED = "creator_added"
     CATALOG_IMPORTED = "catalog_imported"
+    CONVERSATION_STARTED = "conversation_started"
+    MESSAGE_SENT = "message_sent"
+    QUESTION_ASKED = "question_asked"
+    PRODUCT_MENTIONED = "product_mentioned"
+    PRODUCT_RECOMMENDED = "product_recommended"
+    PRODUCT_DETAILS_VIEWED = "product_details_viewed"
+    PREFERENCES_CORRECTED = "preferences_corrected"
+    FEEDBACK_GIVEN = "feedback_given"
+    CHAT_ABANDONED = "chat_abandoned"
 
 
 class EntityRef(BaseModel):

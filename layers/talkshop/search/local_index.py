@@ -191,6 +191,10 @@ class LocalSearchIndex:
     def ids(self) -> list[str]:
         return list(self._rows)
 
+    def brands(self) -> list[str]:
+        with self._lock:
+            return sorted({document.brand for document in self._documents if document is not None})
+
     def documents(self, ids: Sequence[str]) -> dict[str, SearchDocument]:
         with self._lock:
             rows = {document_id: self._rows.get(document_id) for document_id in ids}

@@ -173,6 +173,9 @@ class SearchIndex(Protocol):
     def count(self) -> int:
         """How many documents the index holds."""
 
+    def brands(self) -> list[str]:
+        """Every brand of the indexed products, sorted (the advisor reads brand preferences by them)."""
+
 
 class Embedder(Protocol):
     """Turns texts into L2-normalised vectors of one dimension (the built-in model or a provider)."""

@@ -361,6 +361,14 @@ class OpenSearchIndex:
     def count(self) -> int:
         return int(self.client.count(index=self.index_name)["count"])
 
+    def brands(self) -> list[str]:
+        """Brands as the keyword sub-field holds them (folded: lowercase, no accents)."""
+        response = self.client.search(
+            index=self.index_name,
+            body={"size": 0, "aggs": {"brands": {"terms": {"field": "brand.keyword", "size": 10_000}}}},
+        )
+        return sorted(str(bucket["key"]) for bucket in response["aggregations"]["brands"]["buckets"])
+
     def _bulk(self, actions: list[dict[str, Any]], ignore_status: tuple[int, ...] = ()) -> None:
         """Send actions in chunks, retrying throttled ones; raise IndexingFailed on any other refusal.
 

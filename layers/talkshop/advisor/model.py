@@ -1,0 +1,234 @@
+"""The advisor's contracts: the conversation as stored, what an engine is given for one turn and what it
+answers, and the catalog port every engine (rules or an LLM's tools) reads product facts through.
+
+Engines never put a price, stock figure or product fact into a card: they name product ids, and the
+chat service turns ids into cards from data. Free text an engine writes is checked against the same
+data before a shopper sees it (see talkshop.advisor.grounding).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from talkshop.advisor.intents import Intent, Language
+from talkshop.advisor.preferences import Contradiction, Preferences
+from talkshop.catalog.model import Product
+from talkshop.ontology.model import Identifier
+from talkshop.search.model import SearchFilters
+from talkshop.search.service import FoundProduct
+
+# A session holds at most this many messages (user and assistant together); the item must stay far
+# below DynamoDB's 400 KB. A shopper who reaches it is asked to start a new chat, and memory carries over.
+MAX_SESSION_MESSAGES = 120
+MAX_MESSAGE_CHARS = 2000
+IDLE_MINUTES_BEFORE_ABANDONED = 30
+
+
+class Platform(StrEnum):
+    WEB = "web"
+    CHATGPT = "chatgpt"
+    CLAUDE = "claude"
+    GEMINI = "gemini"
+    MCP = "mcp"
+    API = "api"
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class RecommendationType(StrEnum):
+    PRIMARY = "primary"
+    ALTERNATIVE = "alternative"
+    UPGRADE = "upgrade"
+    RELATED = "related"
+
+
+class Reaction(StrEnum):
+    INTERESTED = "interested"
+    DISMISSED = "dismissed"
+    PURCHASED = "purchased"
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    content: str = Field(max_length=8000)
+    timestamp: datetime
+    mentioned_products: list[str] = Field(default_factory=list)
+    mentioned_creators: list[str] = Field(default_factory=list)
+    intent: Intent | None = None
+
+
+class Usage(BaseModel):
+    """What a turn (or a whole conversation) cost in model tokens; zero for the rules engine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached: bool = False
+    cost_usd: float = 0.0
+    model: str | None = None
+
+    def plus(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 6),
+            model=other.model or self.model,
+        )
+
+
+class ConversationSession(BaseModel):
+    """The conversation_session thing: one chat, its history and what the advisor learnt in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Identifier
+    user_id: Identifier
+    platform: Platform = Platform.WEB
+    status: SessionStatus = SessionStatus.ACTIVE
+    language: Language = Language.EN
+    messages: list[ChatMessage] = Field(default_factory=list)
+    preferences: Preferences = Field(default_factory=Preferences)
+    needs: list[str] = Field(default_factory=list)
+    # Ordered product ids of the cards shown last: "the second one" points into this list.
+    shown_products: list[str] = Field(default_factory=list)
+    suggested_products: list[str] = Field(default_factory=list, description="Every product recommended")
+    viewed_products: list[str] = Field(default_factory=list)
+    carted_products: list[str] = Field(default_factory=list)
+    orders: list[str] = Field(default_factory=list)
+    total_value: int = Field(default=0, ge=0, description="Minor units of `currency`, orders placed")
+    currency: str | None = None
+    creators_mentioned: list[str] = Field(default_factory=list)
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    feedback: str | None = Field(default=None, max_length=2000)
+    usage: Usage = Field(default_factory=Usage)
+    started_at: datetime
+    last_activity_at: datetime
+    ended_at: datetime | None = None
+    message_count: int = 0
+    version: int = 0
+
+
+class ComparisonRow(BaseModel):
+    point: str
+    values: dict[str, str] = Field(description="Product id -> what the data says on this point")
+
+
+class Comparison(BaseModel):
+    product_ids: list[str]
+    rows: list[ComparisonRow]
+    recommended_product_id: str | None = None
+    recommendation: str = Field(description="Which suits this shopper's profile, and why")
+
+
+class RecommendedProduct(BaseModel):
+    """One product an engine recommends in a turn (becomes an ai_recommendation thing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str
+    type: RecommendationType = RecommendationType.PRIMARY
+    reasons: list[str] = Field(min_length=1, description="Reasoning steps, each citing product data")
+    confidence: float = Field(ge=0, le=1)
+
+
+class ShopperMemory(BaseModel):
+    """What Talkshop remembers of a known shopper across chats (knowledge about the person)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str
+    preferences: Preferences = Field(default_factory=Preferences)
+    purchased_products: list[str] = Field(default_factory=list)
+    recommended_products: list[str] = Field(default_factory=list)
+    dismissed_products: list[str] = Field(default_factory=list)
+    sessions: int = 0
+    last_session_at: datetime | None = None
+
+
+class TurnContext(BaseModel):
+    """Everything an engine sees for one shopper message."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    session: ConversationSession
+    message: str = Field(max_length=MAX_MESSAGE_CHARS)
+    memory: ShopperMemory | None = None
+
+
+class AdvisorReply(BaseModel):
+    """An engine's answer to one message. Cards are built from `shown_products` by the chat service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    language: Language
+    intent: Intent
+    preferences: Preferences
+    needs: list[str] = Field(default_factory=list)
+    contradictions: list[Contradiction] = Field(default_factory=list)
+    recommendations: list[RecommendedProduct] = Field(default_factory=list)
+    shown_products: list[str] = Field(default_factory=list, description="Card ids in display order")
+    mentioned_products: list[str] = Field(default_factory=list)
+    viewed_products: list[str] = Field(default_factory=list, description="Products whose details were given")
+    comparison: Comparison | None = None
+    question: str | None = Field(default=None, description="A clarifying question the reply asks")
+    engine: str = "rules"
+    usage: Usage = Field(default_factory=Usage)
+
+
+class TextDelta(BaseModel):
+    """A piece of the reply's text, streamed before the reply is complete."""
+
+    text: str
+
+
+ReplyEvent = TextDelta | AdvisorReply
+
+
+class Advisor(Protocol):
+    """An engine: the rules engine or an LLM one. Yields text deltas, then exactly one AdvisorReply."""
+
+    def respond(self, turn: TurnContext) -> Iterator[ReplyEvent]: ...
+
+
+class ShopCatalog(Protocol):
+    """Product facts for engines: search cards (from the index) and full products (from the table).
+
+    Only active products are ever returned; an unknown or inactive id is simply absent.
+    """
+
+    def search(
+        self, query: str, *, filters: SearchFilters, needs: Sequence[str] = (), limit: int = 20
+    ) -> list[FoundProduct]: ...
+
+    def products(self, product_ids: Sequence[str]) -> dict[str, Product]: ...
+
+    def brands(self) -> list[str]: ...
+
+
+def final_reply(events: Iterator[ReplyEvent]) -> AdvisorReply:
+    """Drain an engine's events and return its reply (for callers that do not stream)."""
+    reply: AdvisorReply | None = None
+    for event in events:
+        if isinstance(event, AdvisorReply):
+            reply = event
+    if reply is None:
+        raise RuntimeError("the engine ended without a reply")
+    return reply
