@@ -1,0 +1,302 @@
+"""The LLM advisor: the model talks, our tools find the products, grounding checks every sentence.
+
+One turn: read the message with the rules' classifier and preference refiner (cheap and deterministic:
+``internalState`` and hard constraints never depend on the model), pick the small or the large model,
+then run a bounded tool loop in which the model streams text and calls tools. Text reaches the shopper
+sentence by sentence, each corrected against the products the tools returned (see
+:mod:`talkshop.advisor.grounding`). Cards are only products the tools returned in this conversation.
+
+Over the per-conversation cost cap, or when the provider fails for good, the fallback (rules) engine
+answers and ``AdvisorReply.engine`` says why (``rules:cost_cap``, ``rules:llm_unavailable``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+
+from talkshop.advisor.grounding import Money, correct, mentioned_product_ids
+from talkshop.advisor.intents import Classification, Intent, classify
+from talkshop.advisor.model import (
+    Advisor,
+    AdvisorReply,
+    RecommendationType,
+    RecommendedProduct,
+    ReplyEvent,
+    ShopCatalog,
+    TextDelta,
+    TurnContext,
+    Usage,
+)
+from talkshop.advisor.preferences import Extraction, refine
+from talkshop.advisor.tools import TOOL_SPECS, ToolBox
+from talkshop.catalog.model import Product
+from talkshop.clock import Clock, utc_now
+from talkshop.llm.cache import ReplyCache, cache_key
+from talkshop.llm.calls import ModelCaller
+from talkshop.llm.config import LlmConfig
+from talkshop.llm.history import model_messages, split_history, summary
+from talkshop.llm.messages import (
+    FailureKind,
+    Finished,
+    Message,
+    ModelRequest,
+    ProviderError,
+    TextChunk,
+    ToolCall,
+)
+from talkshop.llm.prompting import system_prompt
+from talkshop.search.service import format_price
+
+logger = logging.getLogger(__name__)
+
+# Turns that need reasoning over several facts go to the large model.
+_COMPLEX_INTENTS = frozenset({Intent.COMPARE, Intent.OBJECTION})
+_MANY_CONSTRAINTS = 3
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+
+
+class GroundedText:
+    """Streamed text, released one finished sentence at a time after grounding corrected it."""
+
+    def __init__(self, products: Mapping[str, Product], allowed: list[Money], brands: list[str]) -> None:
+        self._products = products
+        self._allowed = allowed
+        self._brands = brands
+        self._pending = ""
+        self.released: list[str] = []
+        self.corrections = 0
+        self._new_block = False
+
+    def feed(self, text: str) -> Iterator[str]:
+        self._pending += text
+        ends = list(_SENTENCE_END.finditer(self._pending))
+        if ends:
+            cut = ends[-1].end()
+            ready, self._pending = self._pending[:cut], self._pending[cut:]
+            yield from self._release(ready)
+
+    def end_block(self) -> Iterator[str]:
+        """The model's text block ended (before tool calls, or at the end): release what is left."""
+        ready, self._pending = self._pending, ""
+        yield from self._release(ready)
+        self._new_block = True
+
+    def _release(self, text: str) -> Iterator[str]:
+        core = text.strip()
+        if not core:
+            if text and self.released:
+                self.released.append(text)
+                yield text
+            return
+        fixed = correct(core, self._products, allowed=self._allowed, brands=self._brands)
+        self.corrections += len(fixed.errors)
+        if not fixed.text:
+            return
+        leading = text[: len(text) - len(text.lstrip())] if self.released else ""
+        if self._new_block and self.released and not self.released[-1][-1:].isspace():
+            leading = "\n\n"
+        self._new_block = False
+        piece = leading + fixed.text + text[len(text.rstrip()) :]
+        self.released.append(piece)
+        yield piece
+
+    @property
+    def text(self) -> str:
+        return "".join(self.released).strip()
+
+
+def _budget_amounts(extraction: Extraction) -> list[Money]:
+    budget = extraction.preferences.budget
+    if budget is None:
+        return []
+    return [
+        Money(amount, budget.currency)
+        for amount in (budget.min_amount, budget.max_amount)
+        if amount is not None
+    ]
+
+
+class LlmAdvisor:
+    def __init__(
+        self,
+        caller: ModelCaller,
+        config: LlmConfig,
+        catalog: ShopCatalog,
+        fallback: Advisor,
+        *,
+        cache: ReplyCache | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._caller = caller
+        self._config = config
+        self._catalog = catalog
+        self._fallback = fallback
+        self._cache = cache if cache is not None else ReplyCache(config.cache_ttl_s)
+        self._clock = clock
+
+    def respond(self, turn: TurnContext) -> Iterator[ReplyEvent]:
+        if turn.session.usage.cost_usd >= self._config.cost_cap_usd:
+            yield from self._answer_by_fallback(turn, "cost_cap")
+            return
+        key = cache_key(turn.message, turn.session)
+        cached = self._cache.get(key)
+        if cached is not None:
+            yield TextDelta(text=cached.text)
+            yield cached.model_copy(update={"usage": Usage(cached=True, model=cached.usage.model)})
+            return
+        streamed = False
+        try:
+            for event in self._converse(turn):
+                if isinstance(event, TextDelta):
+                    streamed = True
+                    yield event
+                else:
+                    self._cache.put(key, event)
+                    yield event
+        except ProviderError as error:
+            logger.warning("LLM provider failed (%s): %s; the rules engine answers", error.kind, error)
+            if streamed:
+                yield TextDelta(text="\n\n")
+            yield from self._answer_by_fallback(turn, "llm_unavailable")
+
+    def _answer_by_fallback(self, turn: TurnContext, reason: str) -> Iterator[ReplyEvent]:
+        for event in self._fallback.respond(turn):
+            if isinstance(event, AdvisorReply):
+                yield event.model_copy(update={"engine": f"{event.engine}:{reason}"})
+            else:
+                yield event
+
+    # --- one LLM turn ---------------------------------------------------------------------------
+
+    def _converse(self, turn: TurnContext) -> Iterator[ReplyEvent]:
+        session = turn.session
+        brands = self._catalog.brands()
+        known = self._catalog.products(
+            [*session.shown_products, *session.suggested_products, *session.viewed_products]
+        )
+        shown_names = {pid: known[pid].name for pid in session.shown_products if pid in known}
+        classification = classify(
+            turn.message, product_names=shown_names, has_recommendations=bool(session.shown_products)
+        )
+        extraction = refine(session.preferences, turn.message, brands)
+        preferences = extraction.preferences
+        toolbox = ToolBox(self._catalog, preferences, classification.language, clock=self._clock)
+        # Products this conversation's tools returned earlier may be spoken of again.
+        toolbox.returned.update(known)
+        grounded = GroundedText(toolbox.returned, _budget_amounts(extraction), brands)
+
+        older, recent = split_history(session, self._config.history_turns)
+        system = system_prompt(
+            classification.language,
+            preferences,
+            list(shown_names.items()),
+            summary(older, {pid: product.name for pid, product in known.items()}),
+        )
+        messages = model_messages(recent, turn.message)
+        model, other = self._models(classification, extraction)
+        usage = Usage(model=model)
+        deadline = self._caller.monotonic() + self._config.turn_budget_s
+        for round_number in range(self._config.max_tool_rounds):
+            if self._caller.monotonic() >= deadline:
+                raise ProviderError(FailureKind.SERVER, "the turn's time budget ran out")
+            # The last round offers no tools, so the model has to answer with what it has.
+            last = round_number == self._config.max_tool_rounds - 1
+            request = ModelRequest(
+                model=model,
+                system=system,
+                messages=messages,
+                tools=[] if last else list(TOOL_SPECS),
+                max_tokens=self._config.max_output_tokens,
+            )
+            calls: list[ToolCall] = []
+            text: list[str] = []
+            for event in self._caller.stream(request, fallback_model=other, deadline=deadline):
+                if isinstance(event, TextChunk):
+                    text.append(event.text)
+                    for piece in grounded.feed(event.text):
+                        yield TextDelta(text=piece)
+                elif isinstance(event, Finished):
+                    if event.model != model:  # the other model stood in: keep it for this turn
+                        model, other = event.model, model
+                    cost = self._config.cost_usd(event.model, event.tokens)
+                    usage = usage.plus(
+                        Usage(
+                            input_tokens=event.tokens.input_tokens,
+                            output_tokens=event.tokens.output_tokens,
+                            cost_usd=cost,
+                            model=event.model,
+                        )
+                    )
+                else:
+                    calls.append(event.call)
+            for piece in grounded.end_block():
+                yield TextDelta(text=piece)
+            messages.append(Message(role="assistant", text="".join(text), tool_calls=calls))
+            if not calls:
+                break
+            messages.append(Message(role="user", tool_results=[toolbox.run(call) for call in calls]))
+        reply_text = grounded.text
+        if not reply_text:
+            reply_text = self._plain_answer(toolbox)
+            yield TextDelta(text=reply_text)
+        yield self._reply(reply_text, classification, extraction, toolbox, usage)
+
+    def _models(self, classification: Classification, extraction: Extraction) -> tuple[str, str]:
+        complex_turn = (
+            classification.intent in _COMPLEX_INTENTS
+            or bool(extraction.contradictions)
+            or len(extraction.changed) >= _MANY_CONSTRAINTS
+        )
+        small, large = self._config.small_model, self._config.large_model
+        return (large, small) if complex_turn else (small, large)
+
+    @staticmethod
+    def _plain_answer(toolbox: ToolBox) -> str:
+        """When grounding removed every sentence: the products found, from data alone."""
+        products = [toolbox.returned[pid] for pid in toolbox.searched if pid in toolbox.returned]
+        if not products:
+            return "I could not find a product that fits. Could you tell me more about what you need?"
+        lines = [f"- {product.name}: {format_price(product.price, product.currency)}" for product in products]
+        return "Here is what I found:\n" + "\n".join(lines)
+
+    def _reply(
+        self,
+        text: str,
+        classification: Classification,
+        extraction: Extraction,
+        toolbox: ToolBox,
+        usage: Usage,
+    ) -> AdvisorReply:
+        mentioned = mentioned_product_ids(text, toolbox.returned)
+        if toolbox.comparison is not None:
+            shown = list(toolbox.comparison.product_ids)
+        else:
+            shown = [pid for pid in mentioned if pid in toolbox.ranked or pid in toolbox.viewed]
+            shown = shown or toolbox.searched[:3]
+        recommendations = [
+            RecommendedProduct(
+                product_id=pid,
+                type=RecommendationType.PRIMARY if index == 0 else RecommendationType.ALTERNATIVE,
+                reasons=toolbox.ranked[pid].reasons,
+                confidence=toolbox.ranked[pid].confidence,
+            )
+            for index, pid in enumerate(pid for pid in shown if pid in toolbox.ranked)
+        ]
+        preferences = extraction.preferences
+        return AdvisorReply(
+            text=text,
+            language=classification.language,
+            intent=classification.intent,
+            preferences=preferences,
+            needs=list(dict.fromkeys([*preferences.goals, *preferences.physical_notes])),
+            contradictions=extraction.contradictions,
+            recommendations=recommendations,
+            shown_products=shown,
+            mentioned_products=mentioned,
+            viewed_products=toolbox.viewed,
+            comparison=toolbox.comparison,
+            engine=f"{self._caller.provider.name}:{usage.model}",
+            usage=usage,
+        )

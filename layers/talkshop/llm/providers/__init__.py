@@ -1,0 +1,1 @@
+"""Provider adapters: one SDK each, all speaking :mod:`talkshop.llm.messages`."""
