@@ -1,6 +1,8 @@
-"""Who is calling: the admin (key from configuration), a creator (key issued by us), or nobody.
+"""Who is calling: the admin (key from configuration), a creator or a shopper (keys issued by us), or
+nobody.
 
-Creator keys are random 256-bit tokens stored only as their SHA-256 digest, so a leaked table holds
+Creator keys ("tsk_...") and shopper tokens ("tsh_...", issued when a chat starts) are random 256-bit
+tokens stored only as their SHA-256 digest, so a leaked table holds
 no usable key; a salted slow hash is unnecessary for keys of that entropy and would slow every call.
 """
 
@@ -18,11 +20,13 @@ from talkshop.ontology.model import Dimension, EntityRef, PersonRole
 from talkshop.settings import Settings
 
 API_KEY_PREFIX = "tsk_"
+SHOPPER_TOKEN_PREFIX = "tsh_"  # noqa: S105 - a prefix, not a secret
 
 
 class PrincipalKind(StrEnum):
     ANONYMOUS = "anonymous"
     CREATOR = "creator"
+    SHOPPER = "shopper"
     ADMIN = "admin"
 
 
@@ -39,6 +43,8 @@ class Principal:
     def ref(self) -> EntityRef | None:
         if self.kind == PrincipalKind.CREATOR and self.person_id:
             return EntityRef(dimension=Dimension.PERSON, type=PersonRole.CREATOR, id=self.person_id)
+        if self.kind == PrincipalKind.SHOPPER and self.person_id:
+            return EntityRef(dimension=Dimension.PERSON, type=PersonRole.CUSTOMER, id=self.person_id)
         if self.is_admin:
             return EntityRef(dimension=Dimension.PERSON, type=PersonRole.ADMIN, id="admin")
         return None
@@ -66,6 +72,10 @@ def generate_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+def generate_shopper_token() -> str:
+    return SHOPPER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -91,7 +101,9 @@ def authenticate(authorization: str | None, repository: Repository, settings: Se
     admin_key = resolve_admin_key(settings)
     if admin_key and hmac.compare_digest(key.encode(), admin_key.encode()):
         return ADMIN
+    # The prefix says which role the holder must have: a key never works as the other kind.
+    shopper = key.startswith(SHOPPER_TOKEN_PREFIX)
     holder = repository.api_key_holder(hash_api_key(key))
-    if holder is None or holder.type != PersonRole.CREATOR:
+    if holder is None or holder.type != (PersonRole.CUSTOMER if shopper else PersonRole.CREATOR):
         raise Unauthorized("This API key is not valid.", code="invalid_credentials")
-    return Principal(PrincipalKind.CREATOR, holder.id)
+    return Principal(PrincipalKind.SHOPPER if shopper else PrincipalKind.CREATOR, holder.id)

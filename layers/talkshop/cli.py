@@ -114,6 +114,15 @@ def _command_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_sweep(args: argparse.Namespace) -> int:
+    with _catalog_target(args):
+        from talkshop.api.context import chat_sessions
+
+        abandoned = chat_sessions().sweep_abandoned()
+    print(f"Marked {len(abandoned)} idle chat(s) as abandoned.")
+    return 0
+
+
 def _command_openapi(args: argparse.Namespace) -> int:
     from talkshop.api.openapi import openapi_document
 
@@ -184,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_options(reindex)
     reindex.set_defaults(run=_command_reindex)
+
+    sweep = commands.add_parser(
+        "sweep", help="mark chats idle for 30 minutes as abandoned (as the schedule does)"
+    )
+    _data_options(sweep)
+    sweep.set_defaults(run=_command_sweep)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of the whole API")
     openapi.add_argument("--output", type=Path)

@@ -22,6 +22,8 @@ EMBEDDINGS_VARIABLE = "TALKSHOP_EMBEDDINGS"
 EMBEDDINGS_MODEL_VARIABLE = "TALKSHOP_EMBEDDINGS_MODEL"
 EMBEDDINGS_DIMENSION_VARIABLE = "TALKSHOP_EMBEDDINGS_DIMENSION"
 OPENAI_BASE_URL_VARIABLE = "OPENAI_BASE_URL"
+# The EventBridge bus chat and catalog events are published to (the local runtime creates its own).
+EVENT_BUS_NAME_VARIABLE = "TALKSHOP_EVENT_BUS_NAME"
 MINILM_EMBEDDINGS = "minilm"
 OPENAI_EMBEDDINGS = "openai"
 BEDROCK_EMBEDDINGS = "bedrock"
@@ -43,6 +45,7 @@ class Settings:
     embeddings_model: str | None = None
     embeddings_dimension: int | None = None
     openai_base_url: str | None = None
+    event_bus_name: str = "default"
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +62,7 @@ def get_settings() -> Settings:
         embeddings_model=os.environ.get(EMBEDDINGS_MODEL_VARIABLE, "").strip() or None,
         embeddings_dimension=_optional_int(EMBEDDINGS_DIMENSION_VARIABLE),
         openai_base_url=os.environ.get(OPENAI_BASE_URL_VARIABLE, "").strip() or None,
+        event_bus_name=os.environ.get(EVENT_BUS_NAME_VARIABLE, "").strip() or "default",
     )
 
 

@@ -81,7 +81,8 @@ def json_response(
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=model.model_dump(mode="json"),
+        # By alias: models that speak camelCase on the wire (the chat API) answer in it.
+        body=model.model_dump(mode="json", by_alias=True),
         headers=headers,
     )
 

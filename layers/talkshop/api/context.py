@@ -19,6 +19,9 @@ from talkshop.data.repository import Repository
 from talkshop.settings import LOCAL_SEARCH, MINILM_EMBEDDINGS, get_settings
 
 if TYPE_CHECKING:
+    from talkshop.advisor.model import Advisor, ShopCatalog
+    from talkshop.advisor.service import ChatService, ChatSessions
+    from talkshop.events.publisher import EventPublisher
     from talkshop.search.indexer import SearchIndexer
     from talkshop.search.model import Embedder, SearchIndex
     from talkshop.search.service import SearchService
@@ -79,8 +82,60 @@ def search_indexer() -> SearchIndexer:
     return SearchIndexer(search_index(), embedder(), known)
 
 
+@lru_cache(maxsize=1)
+def shop_catalog() -> ShopCatalog:
+    from talkshop.advisor.catalog import LiveCatalog
+
+    return LiveCatalog(search_service(), catalog().get_products)
+
+
+@lru_cache(maxsize=1)
+def advisor() -> Advisor:
+    """An LLM engine when one is configured (it falls back to the rules itself), else the rules."""
+    from talkshop.advisor.engine import RulesAdvisor
+    from talkshop.llm.factory import llm_advisor_from_environment
+
+    rules = RulesAdvisor(shop_catalog())
+    return llm_advisor_from_environment(shop_catalog(), rules) or rules
+
+
+@lru_cache(maxsize=1)
+def chat_sessions() -> ChatSessions:
+    from talkshop.advisor.service import ChatSessions
+    from talkshop.advisor.store import ConversationStore
+
+    return ChatSessions(ConversationStore(repository()))
+
+
+@lru_cache(maxsize=1)
+def chat_service() -> ChatService:
+    from talkshop.advisor.service import ChatService
+    from talkshop.advisor.store import ConversationStore
+
+    return ChatService(ConversationStore(repository()), shop_catalog(), advisor())
+
+
+@lru_cache(maxsize=1)
+def event_publisher() -> EventPublisher:
+    from talkshop.events.publisher import EventPublisher
+
+    return EventPublisher(boto3.client("events"), get_settings().event_bus_name)
+
+
 def reset() -> None:
     """Forget every dependency made so far (the environment they were made from has changed)."""
-    for dependency in (repository, catalog, embedder, search_index, search_service, search_indexer):
+    for dependency in (
+        repository,
+        catalog,
+        embedder,
+        search_index,
+        search_service,
+        search_indexer,
+        shop_catalog,
+        advisor,
+        chat_sessions,
+        chat_service,
+        event_publisher,
+    ):
         dependency.cache_clear()
     get_settings.cache_clear()

@@ -22,7 +22,13 @@ from talkshop.errors import TalkshopError
 from talkshop.local import moto_tuning
 from talkshop.local.persistence import TableJournal
 from talkshop.local.resources import create_table
-from talkshop.settings import LOCAL_SEARCH, SEARCH_BACKEND_VARIABLE, SEARCH_INDEX_DIR_VARIABLE, get_settings
+from talkshop.settings import (
+    EVENT_BUS_NAME_VARIABLE,
+    LOCAL_SEARCH,
+    SEARCH_BACKEND_VARIABLE,
+    SEARCH_INDEX_DIR_VARIABLE,
+    get_settings,
+)
 
 if TYPE_CHECKING:
     from talkshop.search.local_index import LocalSearchIndex
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_DATA_DIR = Path(".talkshop")
 LOCAL_TABLE_NAME = "talkshop"
 LOCAL_REGION = "eu-west-1"
+LOCAL_EVENT_BUS = "talkshop-local"
 
 
 class DataDirInUse(TalkshopError):
@@ -48,6 +55,7 @@ def _configure_environment(data_dir: Path) -> tuple[str, str]:
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "TALKSHOP_TABLE_NAME": LOCAL_TABLE_NAME,
+            EVENT_BUS_NAME_VARIABLE: LOCAL_EVENT_BUS,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             SEARCH_BACKEND_VARIABLE: LOCAL_SEARCH,
@@ -104,6 +112,7 @@ class LocalAws:
         self._mock.start()
         dynamodb = boto3.client("dynamodb")
         create_table(dynamodb, LOCAL_TABLE_NAME)
+        boto3.client("events").create_event_bus(Name=LOCAL_EVENT_BUS)
         # An explicit endpoint with its trailing slash: moto routes DynamoDB Streams calls only by
         # a URL ending in "/", which botocore's default endpoint no longer has.
         streams = boto3.client(
@@ -114,8 +123,9 @@ class LocalAws:
         self._reconcile_search_index()
 
     def persist(self) -> None:
-        """Make every change so far durable and searchable (called after each state-changing
-        request): the stream records go to the journal, then through the same indexer as on AWS."""
+        """Make every change so far durable, searchable and published (called after each state-
+        changing request): the stream records go to the journal, then through the same indexer and
+        event publisher as on AWS (events to the local bus)."""
         if not self.journal:
             return
         records = self.journal.capture()
@@ -125,6 +135,7 @@ class LocalAws:
             report = context.search_indexer().apply(entity_changes(records))
             if report.indexed or report.removed:
                 self._save_search_index()
+            context.event_publisher().publish(records)
 
     def _reconcile_search_index(self) -> None:
         """Bring the saved index in line with the restored table: index every product (vectors of

@@ -17,6 +17,7 @@ from talkshop.local.invoke import HttpResult, invoke
 from talkshop.local.runtime import LocalAws, demo_catalog_path
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # API Gateway's payload limit for Lambda proxy integrations
+SWEEP_INTERVAL_S = 60  # the chat sweeper's schedule (every few minutes on AWS)
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -75,6 +76,25 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
 
 
+def sweep_idle_chats(gateway: LocalGateway) -> int:
+    """One run of the abandoned-chat sweep, between requests like any other invocation."""
+    from talkshop.api.context import chat_sessions
+
+    with gateway.invocation_lock:
+        abandoned = chat_sessions().sweep_abandoned()
+        if abandoned:
+            gateway.aws.persist()
+    return len(abandoned)
+
+
+def _sweep_periodically(gateway: LocalGateway, stopped: threading.Event) -> None:
+    while not stopped.wait(SWEEP_INTERVAL_S):
+        try:
+            sweep_idle_chats(gateway)
+        except Exception as error:  # the server keeps serving; the next run tries again
+            sys.stderr.write(f"chat sweep failed: {error!r}\n")
+
+
 class PortUnavailable(TalkshopError):
     code = "port_unavailable"
 
@@ -108,7 +128,10 @@ def serve(port: int, data_dir: Path, host: str = "127.0.0.1", quiet: bool = Fals
             f"(ready in {time.monotonic() - started:.1f}s; try /api/products). Ctrl-C stops it.",
             flush=True,
         )
+        stopped = threading.Event()
+        threading.Thread(target=_sweep_periodically, args=(gateway, stopped), daemon=True).start()
         gateway.serve_forever()
+        stopped.set()
         gateway.server_close()
     finally:
         aws.stop()

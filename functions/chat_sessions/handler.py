@@ -1,0 +1,94 @@
+"""Chat sessions: start a chat, read one with its history, list a shopper's chats, correct what the
+advisor inferred and give feedback. A chat is visible only to its shopper's token and the admin."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+
+from talkshop.advisor.chat_api import (
+    FeedbackRequest,
+    PreferencesView,
+    SessionList,
+    SessionView,
+    StartChatRequest,
+    StartedChat,
+)
+from talkshop.api.app import create_app, error_responses, json_response, lambda_entrypoint, location_of
+from talkshop.api.context import caller, chat_sessions
+from talkshop.api.observability import metrics
+from talkshop.ontology.model import Identifier
+
+app = create_app()
+
+
+@app.post(
+    "/api/chat/session",
+    summary="Start a chat",
+    description="With a shopper token: a chat for that shopper. With the admin key: a chat for any userId "
+    "(a platform acting for its user). With no credentials: a chat for a new shopper, whose token is in "
+    "the answer once (shopperToken).",
+    tags=["chat"],
+    responses={201: {"description": "The new chat"}, **error_responses(400, 401, 403, 409, 415, 422)},
+)
+def start_chat(request: StartChatRequest) -> Response[StartedChat]:
+    started = chat_sessions().start(request, caller(app))
+    metrics.add_metric(name="ChatsStarted", unit=MetricUnit.Count, value=1)
+    return json_response(started, status=201, headers={"Location": location_of(app, started.id)})
+
+
+@app.get(
+    "/api/chat/session/<id>",
+    summary="Read a chat with its full history",
+    tags=["chat"],
+    responses={200: {"description": "The chat"}, **error_responses(401, 404, 422)},
+)
+def read_chat(id: Annotated[Identifier, Path()]) -> Response[SessionView]:
+    return json_response(SessionView.of(chat_sessions().get(id, caller(app))))
+
+
+@app.get(
+    "/api/chat/sessions",
+    summary="List a shopper's chats, newest first",
+    tags=["chat"],
+    responses={200: {"description": "A page of chats"}, **error_responses(400, 401, 403, 422)},
+)
+def list_chats(
+    user: Annotated[Identifier | None, Query(description="Default: the shopper of the token")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response[SessionList]:
+    return json_response(chat_sessions().list_sessions(user, caller(app), limit=limit, cursor=cursor))
+
+
+@app.put(
+    "/api/chat/session/<id>/preferences",
+    summary="Correct the preferences the advisor inferred",
+    tags=["chat"],
+    responses={200: {"description": "The chat"}, **error_responses(400, 401, 404, 409, 415, 422)},
+)
+def correct_preferences(
+    id: Annotated[Identifier, Path()],
+    preferences: PreferencesView,
+) -> Response[SessionView]:
+    session = chat_sessions().correct_preferences(id, preferences.to_preferences(), caller(app))
+    return json_response(SessionView.of(session))
+
+
+@app.post(
+    "/api/chat/session/<id>/feedback",
+    summary="Rate the chat (this ends it) and react to its recommendations",
+    tags=["chat"],
+    responses={200: {"description": "The chat"}, **error_responses(400, 401, 404, 409, 415, 422)},
+)
+def give_feedback(
+    id: Annotated[Identifier, Path()],
+    feedback: FeedbackRequest,
+) -> Response[SessionView]:
+    session = chat_sessions().give_feedback(id, feedback, caller(app))
+    metrics.add_metric(name="ChatFeedback", unit=MetricUnit.Count, value=1)
+    return json_response(SessionView.of(session))
+
+
+lambda_handler = lambda_entrypoint(app)

@@ -1,0 +1,595 @@
+"""Chat use cases: start a chat, answer a message (whole or streamed), read and list chats, correct
+preferences, give feedback, and sweep idle chats into abandoned ones.
+
+Plain logic over the conversation store, the catalog port and an engine. Engines name product ids;
+cards, prices and stock in a reply come from the catalog here. Who may do what:
+- a shopper token reaches only its own shopper's chats; the admin reaches every chat (platform
+  integrations act for their users); anyone else is told a chat does not exist, never that it does.
+- every write of a turn (the session at the version read, recommendations, events, memory) commits
+  in one unit of work, so a turn is recorded whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from talkshop.advisor.chat_api import (
+    ChatMessageRequest,
+    ChatReply,
+    ComparisonView,
+    FeedbackRequest,
+    InternalState,
+    PreferencesView,
+    ProductCard,
+    RecommendationView,
+    SessionList,
+    SessionSummary,
+    StartChatRequest,
+    StartedChat,
+    UsageView,
+)
+from talkshop.advisor.model import (
+    IDLE_MINUTES_BEFORE_ABANDONED,
+    MAX_SESSION_MESSAGES,
+    Advisor,
+    AdvisorReply,
+    ChatMessage,
+    ConversationSession,
+    Reaction,
+    Role,
+    SessionStatus,
+    ShopCatalog,
+    ShopperMemory,
+    TextDelta,
+    TurnContext,
+)
+from talkshop.advisor.preferences import Preferences
+from talkshop.advisor.store import (
+    AiRecommendation,
+    ConversationStore,
+    LoadedSession,
+    customer_ref,
+    recommendation_id,
+    session_ref,
+)
+from talkshop.auth import Principal, PrincipalKind, generate_shopper_token
+from talkshop.catalog.model import Product
+from talkshop.clock import Clock, utc_now
+from talkshop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from talkshop.ontology.model import Event, EventType
+from talkshop.search.service import format_price
+
+# Far enough below DynamoDB's 400 KB item limit to leave room for the item's keys and indexes.
+MAX_SESSION_BYTES = 350_000
+# Memory keeps the most recent products of each list, enough to shape the next chat.
+MEMORY_LIST_LIMIT = 50
+# Products per event kind in one turn: a runaway engine cannot overflow the turn's transaction.
+MAX_PRODUCTS_PER_EVENT_KIND = 10
+
+ChatEvent = TextDelta | ChatReply
+
+
+def _new_session_id() -> str:
+    return "chs_" + secrets.token_hex(10)
+
+
+def _new_user_id() -> str:
+    return "usr_" + secrets.token_hex(8)
+
+
+def _merged(items: Sequence[str], more: Sequence[str], limit: int | None = None) -> list[str]:
+    """`items` then the new ones of `more`, in order, without repeats; the newest `limit` kept."""
+    merged = list(dict.fromkeys([*items, *more]))
+    return merged[-limit:] if limit else merged
+
+
+def _not_found(session_id: str) -> NotFound:
+    return NotFound(f"No chat {session_id!r}.", code="session_not_found")
+
+
+def product_card(product: Product) -> ProductCard:
+    return ProductCard(
+        id=product.id,
+        name=product.name,
+        brand=product.brand,
+        category=product.category,
+        creator_id=product.creator_id,
+        price=product.price,
+        currency=product.currency,
+        price_display=format_price(product.price, product.currency),
+        stock=product.stock,
+        in_stock=product.stock > 0,
+        rating=product.rating,
+        image=product.images[0].url if product.images else None,
+    )
+
+
+class Turn:
+    """One shopper message, checked and ready to answer. Checks happen when it is made, so a refused
+    message is an ordinary error answer, before any text is streamed."""
+
+    def __init__(
+        self, service: ChatService, loaded: LoadedSession, message: str, memory: ShopperMemory | None
+    ) -> None:
+        self._service = service
+        self._loaded = loaded
+        self._message = message
+        self._memory = memory
+        self._received_at = service.clock()
+
+    def events(self) -> Iterator[ChatEvent]:
+        """The engine's text deltas as they come, then the recorded reply (after the commit)."""
+        turn = TurnContext(session=self._loaded.session, message=self._message, memory=self._memory)
+        reply: AdvisorReply | None = None
+        for event in self._service.advisor.respond(turn):
+            if isinstance(event, TextDelta):
+                yield event
+            else:
+                reply = event
+        if reply is None:
+            raise RuntimeError("the engine ended without a reply")
+        yield self._service.record_turn(self._loaded, self._message, self._received_at, reply, self._memory)
+
+    def reply(self) -> ChatReply:
+        answer: ChatReply | None = None
+        for event in self.events():
+            if isinstance(event, ChatReply):
+                answer = event
+        assert answer is not None, "events() always ends with the reply"
+        return answer
+
+
+class ChatSessions:
+    """Everything about chats but answering messages: needs neither the catalog nor an engine, so
+    the functions that do only this load no search or model code."""
+
+    def __init__(self, store: ConversationStore, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+
+    # Starting and reading chats
+
+    def start(self, request: StartChatRequest, principal: Principal) -> StartedChat:
+        user_id, token = self._shopper_for_new_chat(request.user_id, principal)
+        now = self.clock()
+        session = ConversationSession(
+            id=_new_session_id(),
+            user_id=user_id,
+            platform=request.platform,
+            started_at=now,
+            last_activity_at=now,
+            **({"language": request.language} if request.language else {}),
+        )
+        memory = (self.store.memory(user_id) if token is None else None) or ShopperMemory(user_id=user_id)
+        memory = memory.model_copy(update={"sessions": memory.sessions + 1, "last_session_at": now})
+        work = self.store.repository.unit_of_work()
+        if token is not None:
+            self.store.stage_new_shopper(work, user_id, token)
+        self.store.stage_create(work, session)
+        self.store.stage_memory(work, memory)
+        self.store.stage_events(
+            work,
+            [
+                self._event(
+                    EventType.CONVERSATION_STARTED,
+                    session,
+                    {"platform": session.platform.value, "new_shopper": token is not None},
+                )
+            ],
+        )
+        work.commit()
+        stored = self._loaded(session.id)
+        return StartedChat.model_validate({**stored.session.model_dump(), "shopper_token": token})
+
+    def _shopper_for_new_chat(self, user_id: str | None, principal: Principal) -> tuple[str, str | None]:
+        """Whose chat it is, and the token to hand out when the chat creates its shopper."""
+        if principal.kind == PrincipalKind.SHOPPER:
+            assert principal.person_id is not None
+            if user_id is not None and user_id != principal.person_id:
+                raise Forbidden("A shopper token starts chats only for its own shopper.", code="not_owner")
+            return principal.person_id, None
+        if principal.is_admin:
+            if user_id is None:
+                raise InvalidInput("The admin must say whose chat this is (userId).", code="user_required")
+            if not self.store.shopper_exists(user_id):
+                return user_id, generate_shopper_token()
+            return user_id, None
+        if principal.kind != PrincipalKind.ANONYMOUS:
+            raise Forbidden("Chats are for shoppers: send a shopper token, or none.", code="not_a_shopper")
+        if user_id is None:
+            return _new_user_id(), generate_shopper_token()
+        if self.store.shopper_exists(user_id):
+            raise Unauthorized(
+                f"Shopper {user_id!r} exists: send their token to start another chat.",
+                code="shopper_token_required",
+            )
+        return user_id, generate_shopper_token()
+
+    def get(self, session_id: str, principal: Principal) -> ConversationSession:
+        return self._owned(session_id, principal).session
+
+    def list_sessions(
+        self, user_id: str | None, principal: Principal, *, limit: int, cursor: str | None
+    ) -> SessionList:
+        if principal.kind == PrincipalKind.SHOPPER:
+            assert principal.person_id is not None
+            if user_id is not None and user_id != principal.person_id:
+                raise Forbidden("A shopper token lists only its own chats.", code="not_owner")
+            user_id = principal.person_id
+        elif principal.is_admin:
+            if user_id is None:
+                raise InvalidInput("Say whose chats to list (?user=).", code="user_required")
+        else:
+            raise Unauthorized(
+                "Send 'Authorization: Bearer <shopper token>' to list your chats.", code="missing_credentials"
+            )
+        page = self.store.sessions_of(user_id, limit=limit, cursor=cursor)
+        return SessionList(
+            items=[SessionSummary.of(item) for item in page.sessions], next_cursor=page.next_cursor
+        )
+
+    def _owned(self, session_id: str, principal: Principal) -> LoadedSession:
+        loaded = self.store.get(session_id)
+        if loaded is None:
+            raise _not_found(session_id)
+        owner = principal.kind == PrincipalKind.SHOPPER and principal.person_id == loaded.session.user_id
+        if not (owner or principal.is_admin):
+            raise _not_found(session_id)
+        return loaded
+
+    def _loaded(self, session_id: str) -> LoadedSession:
+        loaded = self.store.get(session_id)
+        if loaded is None:
+            raise _not_found(session_id)
+        return loaded
+
+    # Corrections and feedback
+
+    def correct_preferences(
+        self, session_id: str, preferences: Preferences, principal: Principal
+    ) -> ConversationSession:
+        loaded = self._owned(session_id, principal)
+        updated = loaded.session.model_copy(
+            update={"preferences": preferences, "last_activity_at": self.clock()}
+        )
+        memory = self.store.memory(updated.user_id) or ShopperMemory(user_id=updated.user_id)
+        work = self.store.repository.unit_of_work()
+        self.store.stage_replace(work, loaded, updated)
+        self.store.stage_memory(work, memory.model_copy(update={"preferences": preferences}))
+        self.store.stage_events(
+            work,
+            [
+                self._event(
+                    EventType.PREFERENCES_CORRECTED,
+                    updated,
+                    {"preferences": preferences.model_dump(mode="json", exclude_defaults=True)},
+                )
+            ],
+        )
+        work.commit()
+        return self._loaded(session_id).session
+
+    def give_feedback(
+        self, session_id: str, feedback: FeedbackRequest, principal: Principal
+    ) -> ConversationSession:
+        """Satisfaction ends the chat (it is what a shopper gives when leaving); reactions are
+        recorded on the chat's recommendations of each product."""
+        loaded = self._owned(session_id, principal)
+        now = self.clock()
+        reactions = {item.product_id: item.reaction for item in feedback.reactions}
+        recorded = [
+            (recommendation, stored)
+            for recommendation, stored in self.store.recommendations_in(session_id)
+            if recommendation.product_id in reactions
+        ]
+        unknown = sorted(set(reactions) - {recommendation.product_id for recommendation, _ in recorded})
+        if unknown:
+            raise InvalidInput(
+                f"This chat recommended none of: {', '.join(unknown)}.",
+                code="not_recommended",
+                details={"product_ids": unknown},
+            )
+        updated = loaded.session.model_copy(
+            update={
+                "satisfaction": feedback.satisfaction,
+                "feedback": feedback.feedback,
+                "status": SessionStatus.COMPLETED,
+                "ended_at": loaded.session.ended_at or now,
+                "last_activity_at": now,
+            }
+        )
+        work = self.store.repository.unit_of_work()
+        self.store.stage_replace(work, loaded, updated)
+        for recommendation, stored in recorded:
+            self.store.stage_reaction(work, stored, recommendation, reactions[recommendation.product_id])
+        if reactions:
+            memory = self.store.memory(updated.user_id) or ShopperMemory(user_id=updated.user_id)
+            self.store.stage_memory(work, _remember_reactions(memory, reactions))
+        self.store.stage_events(
+            work,
+            [
+                self._event(
+                    EventType.FEEDBACK_GIVEN,
+                    updated,
+                    {
+                        "satisfaction": feedback.satisfaction,
+                        "reactions": {
+                            product_id: reaction.value for product_id, reaction in reactions.items()
+                        },
+                    },
+                )
+            ],
+        )
+        work.commit()
+        return self._loaded(session_id).session
+
+    # The sweep
+
+    def sweep_abandoned(self) -> list[str]:
+        """Mark active chats idle for IDLE_MINUTES_BEFORE_ABANDONED as abandoned; returns their ids.
+
+        Each is changed only at the version read: a chat that got a message meanwhile stays active.
+        """
+        cutoff = self.clock() - timedelta(minutes=IDLE_MINUTES_BEFORE_ABANDONED)
+        abandoned = []
+        for loaded in list(self.store.active_sessions()):
+            session = loaded.session
+            if session.last_activity_at > cutoff:
+                continue
+            updated = session.model_copy(
+                update={"status": SessionStatus.ABANDONED, "ended_at": session.last_activity_at}
+            )
+            work = self.store.repository.unit_of_work()
+            self.store.stage_replace(work, loaded, updated)
+            self.store.stage_events(
+                work,
+                [
+                    self._event(
+                        EventType.CHAT_ABANDONED,
+                        updated,
+                        {
+                            "message_count": session.message_count,
+                            "idle_since": session.last_activity_at.isoformat(),
+                        },
+                    )
+                ],
+            )
+            try:
+                work.commit()
+            except Conflict:
+                continue  # it moved on since it was read: not idle any more, or swept by another run
+            abandoned.append(session.id)
+        return abandoned
+
+    def _event(self, event_type: EventType, session: ConversationSession, payload: dict[str, Any]) -> Event:
+        return Event(
+            id=uuid.uuid4().hex,
+            type=event_type,
+            subject=session_ref(session.id),
+            occurred_at=self.clock(),
+            actor=customer_ref(session.user_id),
+            payload={"user_id": session.user_id, **payload},
+        )
+
+
+class ChatService(ChatSessions):
+    """Chats, and answering their messages with an engine over the catalog."""
+
+    def __init__(
+        self, store: ConversationStore, catalog: ShopCatalog, advisor: Advisor, clock: Clock = utc_now
+    ) -> None:
+        super().__init__(store, clock)
+        self.catalog = catalog
+        self.advisor = advisor
+
+    # Messages
+
+    def begin_turn(self, request: ChatMessageRequest, principal: Principal) -> Turn:
+        loaded = self._owned(request.session_id, principal)
+        session = loaded.session
+        if request.user_id is not None and request.user_id != session.user_id:
+            raise Forbidden("userId is not this chat's shopper.", code="user_mismatch")
+        if session.status == SessionStatus.COMPLETED:
+            raise Conflict("This chat has ended; start a new one.", code="session_completed")
+        if len(session.messages) + 2 > MAX_SESSION_MESSAGES:
+            raise Conflict(
+                "This chat is full; start a new one (what was learnt carries over).", code="session_full"
+            )
+        return Turn(self, loaded, request.message, self.store.memory(session.user_id))
+
+    def reply(self, request: ChatMessageRequest, principal: Principal) -> ChatReply:
+        return self.begin_turn(request, principal).reply()
+
+    def record_turn(
+        self,
+        loaded: LoadedSession,
+        message: str,
+        received_at: datetime,
+        reply: AdvisorReply,
+        memory: ShopperMemory | None,
+    ) -> ChatReply:
+        session = loaded.session
+        # Only products the catalog knows (and sells) reach a card, a recommendation or the history.
+        named = [*reply.shown_products, *(item.product_id for item in reply.recommendations)]
+        products = self.catalog.products([*named, *reply.mentioned_products, *reply.viewed_products])
+        shown = [product_id for product_id in dict.fromkeys(reply.shown_products) if product_id in products]
+        mentioned = _merged([], [p for p in [*reply.mentioned_products, *named] if p in products])
+        viewed = _merged([], [p for p in reply.viewed_products if p in products])
+        creators = _merged([], [products[product_id].creator_id for product_id in mentioned])
+
+        now = self.clock()
+        assistant_index = len(session.messages) + 1
+        recommendations: list[AiRecommendation] = []
+        for item in reply.recommendations:
+            if item.product_id not in products or any(
+                r.product_id == item.product_id for r in recommendations
+            ):
+                continue
+            recommendations.append(
+                AiRecommendation(
+                    id=recommendation_id(session.id, assistant_index, item.product_id),
+                    conversation_id=session.id,
+                    user_id=session.user_id,
+                    product_id=item.product_id,
+                    creator_id=products[item.product_id].creator_id,
+                    type=item.type,
+                    reasons=item.reasons,
+                    confidence=item.confidence,
+                    message_index=assistant_index,
+                    created_at=now,
+                )
+            )
+        recommended = [item.product_id for item in recommendations]
+
+        messages = [
+            *session.messages,
+            ChatMessage(role=Role.USER, content=message, timestamp=received_at, intent=reply.intent),
+            ChatMessage(
+                role=Role.ASSISTANT,
+                content=reply.text[:8000],
+                timestamp=now,
+                mentioned_products=mentioned,
+                mentioned_creators=creators,
+            ),
+        ]
+        updated = session.model_copy(
+            update={
+                # A new message brings an abandoned chat back.
+                "status": SessionStatus.ACTIVE,
+                "ended_at": None,
+                "language": reply.language,
+                "messages": messages,
+                "message_count": len(messages),
+                "preferences": reply.preferences,
+                "needs": reply.needs,
+                "shown_products": shown,
+                "suggested_products": _merged(session.suggested_products, recommended),
+                "viewed_products": _merged(session.viewed_products, viewed),
+                "creators_mentioned": _merged(session.creators_mentioned, creators),
+                "usage": session.usage.plus(reply.usage),
+                "last_activity_at": now,
+            }
+        )
+        if len(json.dumps(updated.model_dump(mode="json"))) > MAX_SESSION_BYTES:
+            raise Conflict(
+                "This chat is full; start a new one (what was learnt carries over).", code="session_full"
+            )
+
+        remembered = (memory or ShopperMemory(user_id=session.user_id)).model_copy(
+            update={
+                "preferences": reply.preferences,
+                "recommended_products": _merged(
+                    (memory.recommended_products if memory else []), recommended, MEMORY_LIST_LIMIT
+                ),
+            }
+        )
+        work = self.store.repository.unit_of_work()
+        self.store.stage_replace(work, loaded, updated)
+        for recommendation in recommendations:
+            self.store.stage_recommendation(work, recommendation)
+        self.store.stage_events(
+            work, self._turn_events(updated, assistant_index, reply, mentioned, recommendations, viewed)
+        )
+        self.store.stage_memory(work, remembered)
+        work.commit()
+
+        return ChatReply(
+            session_id=session.id,
+            response=reply.text,
+            suggested_products=[product_card(products[product_id]) for product_id in shown],
+            recommendations=[
+                RecommendationView(
+                    id=item.id,
+                    product_id=item.product_id,
+                    type=item.type,
+                    reasons=item.reasons,
+                    confidence=item.confidence,
+                )
+                for item in recommendations
+            ],
+            comparison=ComparisonView.model_validate(reply.comparison.model_dump())
+            if reply.comparison
+            else None,
+            question=reply.question,
+            internal_state=InternalState(
+                intent=reply.intent,
+                language=reply.language,
+                needs=reply.needs,
+                preferences=PreferencesView.of(reply.preferences),
+                contradictions=reply.contradictions,
+                engine=reply.engine,
+            ),
+            usage=UsageView.model_validate(reply.usage.model_dump()),
+        )
+
+    def _turn_events(
+        self,
+        session: ConversationSession,
+        message_index: int,
+        reply: AdvisorReply,
+        mentioned: list[str],
+        recommendations: list[AiRecommendation],
+        viewed: list[str],
+    ) -> list[Event]:
+        events = [
+            self._event(
+                EventType.MESSAGE_SENT,
+                session,
+                {
+                    "message_index": message_index - 1,
+                    "intent": reply.intent.value,
+                    "language": reply.language.value,
+                    "engine": reply.engine,
+                    "input_tokens": reply.usage.input_tokens,
+                    "output_tokens": reply.usage.output_tokens,
+                    "cost_usd": reply.usage.cost_usd,
+                },
+            )
+        ]
+        if reply.question:
+            events.append(self._event(EventType.QUESTION_ASKED, session, {"question": reply.question[:500]}))
+        limit = MAX_PRODUCTS_PER_EVENT_KIND
+        events += [
+            self._event(EventType.PRODUCT_MENTIONED, session, {"product_id": product_id})
+            for product_id in mentioned[:limit]
+        ]
+        events += [
+            self._event(
+                EventType.PRODUCT_RECOMMENDED,
+                session,
+                {
+                    "product_id": item.product_id,
+                    "creator_id": item.creator_id,
+                    "recommendation_id": item.id,
+                    "type": item.type.value,
+                    "confidence": item.confidence,
+                },
+            )
+            for item in recommendations[:limit]
+        ]
+        events += [
+            self._event(EventType.PRODUCT_DETAILS_VIEWED, session, {"product_id": product_id})
+            for product_id in viewed[:limit]
+        ]
+        return events
+
+
+def _remember_reactions(memory: ShopperMemory, reactions: dict[str, Reaction]) -> ShopperMemory:
+    def with_reaction(reaction: Reaction) -> list[str]:
+        return [product_id for product_id, given in reactions.items() if given == reaction]
+
+    return memory.model_copy(
+        update={
+            "dismissed_products": _merged(
+                memory.dismissed_products, with_reaction(Reaction.DISMISSED), MEMORY_LIST_LIMIT
+            ),
+            "purchased_products": _merged(
+                memory.purchased_products, with_reaction(Reaction.PURCHASED), MEMORY_LIST_LIMIT
+            ),
+        }
+    )

@@ -1,0 +1,1 @@
+"""Publishing the events the table records (a transactional outbox) to EventBridge."""
