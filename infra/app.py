@@ -7,7 +7,9 @@ aws_cdk is imported (hence the imports inside ``create_app``).
 Context (``cdk synth -c key=value`` or cdk.json): ``stackName`` (default Talkshop), ``logLevel``
 (POWERTOOLS_LOG_LEVEL, default INFO), ``corsAllowOrigins`` (comma-separated, default ``*``),
 ``searchProfile`` (``dev``, the default, or ``production``: the OpenSearch domain's size and
-availability), ``searchDomainName`` (default ``<stack name>-search``).
+availability), ``searchDomainName`` (default ``<stack name>-search``), ``llmSecretArn`` (an existing
+secret with the LLM API keys; by default the stack creates one), ``talkshop:llm-<name>`` (LLM
+configuration, passed to ``uses_llm`` functions as ``TALKSHOP_LLM_<NAME>``).
 
 Run directly, the app checks after synthesis that every function's code plus its layers stays under
 Lambda's 250 MB unzipped limit (``infra.sizes``), and prints the sizes.
@@ -45,6 +47,7 @@ def create_app(
     import aws_cdk as cdk
     from cdk_nag import AwsSolutionsChecks
 
+    from infra.constructs.llm import llm_environment
     from infra.constructs.search import search_profile
     from infra.stack import TalkshopStack
     from talkshop.api import cors
@@ -54,11 +57,16 @@ def create_app(
     stack = TalkshopStack(
         app,
         app.node.try_get_context("stackName") or "Talkshop",
-        description="Talkshop: conversational commerce backend (API Gateway, Lambda, DynamoDB, OpenSearch)",
+        description=(
+            "Talkshop: conversational commerce backend "
+            "(API Gateway, Lambda, DynamoDB, OpenSearch, EventBridge)"
+        ),
         log_level=app.node.try_get_context("logLevel") or "INFO",
         cors_allow_origins=cors.parse_origins(origins),
         search_profile=search_profile(app.node.try_get_context("searchProfile")),
         search_domain_name=app.node.try_get_context("searchDomainName") or None,
+        llm_secret_arn=app.node.try_get_context("llmSecretArn") or None,
+        llm_environment=llm_environment(app.node.get_all_context()),
         env=cdk.Environment(account=_environ("CDK_DEFAULT_ACCOUNT"), region=_environ("CDK_DEFAULT_REGION")),
     )
     cdk.Tags.of(app).add("project", "talkshop")

@@ -75,6 +75,26 @@ SEARCH_EXCLUDED_DISTRIBUTIONS: frozenset[str] = frozenset(
 )
 
 
+#: The ``llm`` extra of pyproject.toml: the LLM provider SDKs, in the LLM layer of ``uses_llm`` functions.
+LLM_EXTRA = "llm"
+#: Every distribution the talkshop layer installs (the closure of ``[project] dependencies`` minus the
+#: runtime's own). The LLM layer is pruned of them: a function has both layers, and Lambda extracts layers
+#: into one ``/opt``, so a second, possibly different copy of pydantic would be mixed into the first.
+#: tests/infra/test_infra_bundling.py recomputes the closure from the installed metadata.
+TALKSHOP_LAYER_DISTRIBUTIONS: frozenset[str] = frozenset(
+    {
+        "aws-lambda-powertools",
+        "aws-xray-sdk",
+        "wrapt",
+        "pydantic",
+        "pydantic-core",
+        "annotated-types",
+        "typing-extensions",
+        "typing-inspection",
+    }
+)
+
+
 @dataclass(frozen=True)
 class PipInstall:
     """One pip run: these requirements, resolved with their dependencies or (``no_deps``) as they are."""
@@ -155,6 +175,13 @@ def search_layer_installs(
             resolved.append(requirement)  # a requirement of the extra itself takes precedence
     installs = [PipInstall(tuple(resolved))] if resolved else []
     return [*installs, PipInstall(tuple(unresolved), no_deps=True)]
+
+
+def llm_layer_installs(
+    pyproject: Path, runtime_provided: Iterable[str] = RUNTIME_PROVIDED_DISTRIBUTIONS
+) -> list[PipInstall]:
+    """The LLM layer's one pip run: the ``llm`` extra resolved with its dependencies (minus the runtime's)."""
+    return [PipInstall(tuple(_without(optional_requirements(pyproject, LLM_EXTRA), runtime_provided)))]
 
 
 def python_version(runtime_name: str) -> str:

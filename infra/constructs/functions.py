@@ -2,13 +2,14 @@
 
 ``TalkshopFunction`` is also what ``infra.constructs.indexer`` builds the search indexer (a FunctionSpec
 outside FUNCTIONS) from. A spec with ``uses_search`` gets the search layer, the OpenSearch variables and
-``es:ESHttp*`` on the domain (``SearchWiring``); the others get none of it.
+``es:ESHttp*`` on the domain (``SearchWiring``); one with ``uses_llm`` gets the LLM layer, the LLM secret's
+ARN with read access and the LLM configuration variables (``LlmWiring``). The others get none of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
@@ -20,6 +21,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs.layer import ASSET_EXCLUDES
+from infra.constructs.llm import LLM_SECRET_VARIABLE
 from infra.constructs.runtime import ARCHITECTURE, HANDLER, RUNTIME
 from infra.paths import FUNCTIONS_DIR
 from talkshop.api import cors
@@ -60,6 +62,16 @@ XRAY_WILDCARD_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no re
 
 
 @dataclass(frozen=True)
+class LlmWiring:
+    """What a ``uses_llm`` function gets: the LLM layer, the API keys' secret and the LLM configuration."""
+
+    layer: lambda_.ILayerVersion
+    secret: secretsmanager.ISecret
+    #: Non-secret variables (provider, models ...), from ``infra.constructs.llm.llm_environment``.
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SearchWiring:
     """What a ``uses_search`` function gets: the search layer, the domain, and its HTTP methods on it."""
 
@@ -89,11 +101,14 @@ class TalkshopFunction(Construct):
         log_level: str,
         cors_allow_origins: Sequence[str],
         search: SearchWiring | None = None,
+        llm: LlmWiring | None = None,
         wildcard_reason: str = XRAY_WILDCARD_REASON,
     ) -> None:
         super().__init__(scope, construct_id)
         if spec.uses_search and search is None:
             raise ValueError(f"{spec.name} uses search: pass the search layer and domain (search=...)")
+        if spec.uses_llm and llm is None:
+            raise ValueError(f"{spec.name} uses an LLM: pass the LLM layer and secret (llm=...)")
         self.spec = spec
         self.log_group = logs.LogGroup(
             self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
@@ -132,6 +147,10 @@ class TalkshopFunction(Construct):
                 OPENSEARCH_INDEX_VARIABLE: search.search.index_name,
                 OPENSEARCH_REPLICAS_VARIABLE: str(search.search.profile.index_replicas),
             }
+        if spec.uses_llm and llm is not None:
+            layers.append(llm.layer)
+            llm.secret.grant_read(self.role)
+            environment |= {**llm.environment, LLM_SECRET_VARIABLE: llm.secret.secret_arn}
         self.function = lambda_.Function(
             self,
             "Function",
@@ -183,6 +202,7 @@ class ApiFunctions(Construct):
         log_level: str = "INFO",
         cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,),
         search: SearchWiring | None = None,
+        llm: LlmWiring | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.functions: dict[str, TalkshopFunction] = {
@@ -196,6 +216,7 @@ class ApiFunctions(Construct):
                 log_level=log_level,
                 cors_allow_origins=cors_allow_origins,
                 search=search if spec.uses_search else None,
+                llm=llm if spec.uses_llm else None,
             )
             for spec in FUNCTIONS
         }

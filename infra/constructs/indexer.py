@@ -1,43 +1,29 @@
 """The search indexer: the table's stream -> ``functions/search_indexer`` -> the OpenSearch index.
 
 The function is built from ``talkshop.api.routes.SEARCH_INDEXER`` by ``TalkshopFunction`` (same log
-group, role, layers and variables as any ``uses_search`` function, plus PUT/DELETE on the domain). Its
-event source mapping reads the stream from TRIM_HORIZON, only product entity items (a filter built from
-``talkshop.data.keys``), in batches; the handler reports the records it could not index
-(ReportBatchItemFailures), Lambda bisects and retries a bounded number of times, and a batch that still
-fails is described in a message to an SQS dead-letter queue, watched by an alarm.
+group, role, layers and variables as any ``uses_search`` function, plus PUT/DELETE on the domain). It
+reads the stream through ``infra.constructs.streams.subscribe_to_stream`` (bounded retries, dead-letter
+queue, alarm), only product entity items (a filter built from ``talkshop.data.keys``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.functions import XRAY_WILDCARD_REASON, SearchWiring, TalkshopFunction
+from infra.constructs.functions import SearchWiring, TalkshopFunction
+from infra.constructs.streams import STREAM_WILDCARD_REASON, StreamSettings, subscribe_to_stream
 from talkshop.api.routes import SEARCH_INDEXER
 from talkshop.data import keys
 from talkshop.ontology.model import Dimension, EntityRef, ThingType
 
-
-@dataclass(frozen=True)
-class StreamSettings:
-    """The event source mapping's knobs."""
-
-    batch_size: int = 100
-    max_batching_window: Duration = Duration.seconds(5)  # noqa: RUF009 - immutable jsii value
-    retry_attempts: int = 5
-    # Well inside the stream's 24-hour retention: the records a dead-letter message points to can still
-    # be read from the stream for at least 18 hours after it is sent.
-    max_record_age: Duration = Duration.hours(6)  # noqa: RUF009 - immutable jsii value
+#: One embedding batch per invocation; a product edit is searchable within seconds.
+INDEXER_STREAM = StreamSettings(batch_size=100, max_batching_window=Duration.seconds(5))
 
 
 def product_key_prefix() -> str:
@@ -79,7 +65,7 @@ class SearchIndexer(Construct):
         search: SearchWiring,
         log_level: str = "INFO",
         cors_allow_origins: Sequence[str] = ("*",),
-        stream: StreamSettings = StreamSettings(),
+        stream: StreamSettings = INDEXER_STREAM,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = TalkshopFunction(
@@ -92,54 +78,19 @@ class SearchIndexer(Construct):
             log_level=log_level,
             cors_allow_origins=cors_allow_origins,
             search=search,
-            wildcard_reason=(
-                f"{XRAY_WILDCARD_REASON} dynamodb:ListStreams, which Lambda's stream event source "
-                "needs, supports no resource-level permissions either; the record-reading actions "
-                "(DescribeStream, GetRecords, GetShardIterator) are on this table's stream only."
-            ),
+            wildcard_reason=STREAM_WILDCARD_REASON,
         )
-        self.dead_letter_queue = sqs.Queue(
+        subscription = subscribe_to_stream(
             self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason=(
-                    "This queue is itself the dead-letter destination (on-failure destination of the "
-                    "indexer's stream event source mapping, which SQS3 does not recognise as a DLQ); "
-                    "nothing consumes it automatically, so it needs no DLQ of its own."
-                ),
-            )
-        )
-        self.event_source = event_sources.DynamoEventSource(
-            table,
-            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-            batch_size=stream.batch_size,
-            max_batching_window=stream.max_batching_window,
-            bisect_batch_on_error=True,
-            retry_attempts=stream.retry_attempts,
-            max_record_age=stream.max_record_age,
-            report_batch_item_failures=True,
-            on_failure=event_sources.SqsDlq(self.dead_letter_queue),
-            filters=[lambda_.FilterCriteria.filter(product_filter())],
-        )
-        self.function.function.add_event_source(self.event_source)
-        self.dead_letter_alarm = cloudwatch.Alarm(
-            self,
-            "DeadLetterAlarm",
+            function=self.function.function,
+            table=table,
+            settings=stream,
+            filter_pattern=product_filter(),
             alarm_description=(
                 "Search indexing gave up on a batch of table changes: see the message in the search "
                 "indexer's dead-letter queue and re-index those products (docs/infrastructure.md)."
             ),
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        self.event_source = subscription.event_source
+        self.dead_letter_queue = subscription.dead_letter_queue
+        self.dead_letter_alarm = subscription.dead_letter_alarm

@@ -275,13 +275,13 @@ class Search(Construct):
                     "The domain has a public endpoint on purpose: the Lambda functions that use it run "
                     "outside a VPC (a VPC would need NAT or interface endpoints for DynamoDB, Secrets "
                     "Manager, X-Ray and CloudWatch, and slows cold starts). Every request must be SigV4 "
-                    "signed by one of the two function roles named in the access policy, over HTTPS."
+                    "signed by one of the function roles named in the access policy, over HTTPS."
                 ),
             ),
             Acknowledgment(
                 id="AwsSolutions-OS3",
                 reason=(
-                    "Access is granted to IAM principals (the search and indexer function roles), not to "
+                    "Access is granted to IAM principals (the roles of the uses_search functions), not to "
                     "IP addresses: Lambda functions outside a VPC have no fixed source IPs to allowlist, "
                     "and anonymous or unsigned requests are refused (OS5 holds)."
                 ),

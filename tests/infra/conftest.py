@@ -85,3 +85,20 @@ def logical_id(_synthesized: _Synthesized) -> Callable[[IConstruct], str]:
         return resolved
 
     return resolve
+
+
+def _filter_matches(pattern: Any, value: Any) -> bool:
+    """The subset of the Lambda/EventBridge filter syntax the stack uses: nesting, equality, prefix."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            key in value and _filter_matches(sub, value[key]) for key, sub in pattern.items()
+        )
+    return any(
+        value.startswith(rule["prefix"]) if isinstance(rule, dict) else value == rule for rule in pattern
+    )
+
+
+@pytest.fixture(scope="session")
+def filter_matches() -> Callable[[Any, Any], bool]:
+    """``filter_matches(pattern, record)``: would an event source mapping's filter let ``record`` through?"""
+    return _filter_matches

@@ -186,3 +186,17 @@ def test_gateway_answers_keep_the_error_contract(template: Template) -> None:
     for answer in responses.values():
         assert answer["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
         assert answer["ResponseTemplates"]["application/json"].startswith('{"error": {"code": ')
+
+
+def test_every_chat_endpoint_is_routed(resources: Resources) -> None:
+    """The advisor's endpoints (issue 4), spelled out: the generic tests above would pass without them."""
+    chat = {
+        ("POST", "/api/chat/session"),
+        ("GET", "/api/chat/session/{id}"),
+        ("GET", "/api/chat/sessions"),
+        ("PUT", "/api/chat/session/{id}/preferences"),
+        ("POST", "/api/chat/session/{id}/feedback"),
+        ("POST", "/api/chat/message"),
+        ("POST", "/api/chat/message/stream"),
+    }
+    assert chat <= set(_methods(resources))

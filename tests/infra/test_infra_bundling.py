@@ -277,3 +277,49 @@ def test_copy_package_leaves_out_byte_code(tmp_path: Path) -> None:
     bundling.copy_package(source, tmp_path / "out" / "talkshop")
     copied = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*"))
     assert copied == ["talkshop", "talkshop/__init__.py", "talkshop/demo", "talkshop/demo/catalog.json"]
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """Names of the distributions ``requirements`` install on the Lambda runtime, from installed metadata."""
+    from packaging.requirements import Requirement
+
+    environment = {"python_version": "3.14", "python_full_version": "3.14.0", "sys_platform": "linux"}
+    environment |= {"platform_system": "Linux", "platform_machine": "aarch64", "os_name": "posix"}
+    found: set[str] = set()
+    pending = [Requirement(r) for r in requirements]
+    while pending:
+        requirement = pending.pop()
+        name = bundling.normalize_name(requirement.name)
+        if name in found:
+            continue
+        found.add(name)
+        for declared in importlib.metadata.requires(name) or []:
+            dependency = Requirement(declared)
+            extras = requirement.extras or {""}
+            if dependency.marker is None or any(
+                dependency.marker.evaluate(environment | {"extra": extra}) for extra in extras
+            ):
+                pending.append(dependency)
+    return found
+
+
+def test_talkshop_layer_distributions_are_the_closure_of_the_project_dependencies() -> None:
+    """Drift guard: the LLM layer prunes exactly what the talkshop layer already ships."""
+    closure = _closure(bundling.layer_requirements(PYPROJECT))
+    assert closure - bundling.RUNTIME_PROVIDED_DISTRIBUTIONS == bundling.TALKSHOP_LAYER_DISTRIBUTIONS
+
+
+def test_llm_layer_installs_the_llm_extra(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        "[project]\ndependencies = []\n[project.optional-dependencies]\n"
+        'llm = ["anthropic>=2", "boto3", "openai>=3"]\n'
+    )
+    assert bundling.llm_layer_installs(pyproject) == [bundling.PipInstall(("anthropic>=2", "openai>=3"))]
+    (this_project,) = bundling.llm_layer_installs(PYPROJECT)
+    assert not this_project.no_deps
+    assert {bundling.requirement_name(r) for r in this_project.requirements} == {
+        "anthropic",
+        "openai",
+        "google-genai",
+    }

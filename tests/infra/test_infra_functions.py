@@ -1,7 +1,7 @@
 """One Lambda per FunctionSpec, configured from it, each with a least-privilege role.
 
-The API functions (FUNCTIONS) and the search indexer (SEARCH_INDEXER) are all TalkshopFunctions; the
-indexer's stream wiring is tested in test_infra_indexer.py.
+The API functions (FUNCTIONS), the search indexer, the event publisher and the chat sweeper are all
+TalkshopFunctions; the stream and schedule wiring is tested in test_infra_indexer.py / test_infra_events.py.
 """
 
 from __future__ import annotations
@@ -19,12 +19,22 @@ from infra.constructs.functions import (
     WRITE_ACTIONS,
     TalkshopFunction,
 )
+from infra.constructs.llm import LLM_SECRET_VARIABLE
 from infra.constructs.runtime import ARCHITECTURE, HANDLER, RUNTIME
 from infra.constructs.search import SEARCH_READ_ACTIONS
 from infra.stack import TalkshopStack
-from talkshop.api.routes import FUNCTIONS, SEARCH, SEARCH_INDEXER, FunctionSpec, TableAccess
+from talkshop.api.routes import (
+    CHAT_SWEEPER,
+    EVENT_PUBLISHER,
+    FUNCTIONS,
+    SEARCH,
+    SEARCH_INDEXER,
+    FunctionSpec,
+    TableAccess,
+)
 from talkshop.settings import (
     ADMIN_KEY_SECRET_VARIABLE,
+    EVENT_BUS_NAME_VARIABLE,
     OPENSEARCH_ENDPOINT_VARIABLE,
     OPENSEARCH_INDEX_VARIABLE,
     OPENSEARCH_REPLICAS_VARIABLE,
@@ -36,15 +46,26 @@ pytestmark = pytest.mark.slow
 
 LogicalId = Callable[[IConstruct], str]
 Resources = dict[str, dict[str, Any]]
-ALL_SPECS = (*FUNCTIONS, SEARCH_INDEXER)
+ALL_SPECS = (*FUNCTIONS, SEARCH_INDEXER, EVENT_PUBLISHER, CHAT_SWEEPER)
 SPECS = pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda spec: spec.name)
 API_SPECS = pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
 
 
 def _function(stack: TalkshopStack, spec: FunctionSpec) -> TalkshopFunction:
-    if spec == SEARCH_INDEXER:
-        return stack.search_indexer.function
-    return stack.api_functions.functions[spec.name]
+    outside_the_api = {
+        SEARCH_INDEXER.name: stack.search_indexer.function,
+        EVENT_PUBLISHER.name: stack.event_publisher.function,
+        CHAT_SWEEPER.name: stack.chat_sweeper.function,
+    }
+    return outside_the_api.get(spec.name) or stack.api_functions.functions[spec.name]
+
+
+def _layers(stack: TalkshopStack, spec: FunctionSpec) -> list[IConstruct]:
+    return [
+        stack.layer.layer,
+        *([stack.search_layer.layer] if spec.uses_search else []),
+        *([stack.llm_layer.layer] if spec.uses_llm else []),
+    ]
 
 
 def _statements(resources: Resources, role_logical_id: str) -> list[dict[str, Any]]:
@@ -68,7 +89,7 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
 
 
 def test_one_function_per_spec(template: Template) -> None:
-    """The API's functions plus the search indexer; no other (custom resource) functions."""
+    """The API's functions plus those outside it; no other (custom resource) functions."""
     functions = template.find_resources("AWS::Lambda::Function")
     assert len(functions) == len(ALL_SPECS)
     assert sorted(f["Properties"]["Description"] for f in functions.values()) == sorted(
@@ -91,8 +112,7 @@ def test_function_is_configured_from_its_spec(
     assert properties["Timeout"] == spec.timeout_s
     assert properties["Description"] == spec.description
     assert properties["TracingConfig"] == {"Mode": "Active"}
-    layers = [stack.layer.layer, stack.search_layer.layer] if spec.uses_search else [stack.layer.layer]
-    assert properties["Layers"] == [{"Ref": logical_id(layer)} for layer in layers]
+    assert properties["Layers"] == [{"Ref": logical_id(layer)} for layer in _layers(stack, spec)]
     assert properties["LoggingConfig"] == {"LogGroup": {"Ref": logical_id(function.log_group)}}
     assert properties["Role"] == {"Fn::GetAtt": [logical_id(function.role), "Arn"]}
 
@@ -119,6 +139,10 @@ def test_function_environment(
             OPENSEARCH_INDEX_VARIABLE: "products",
             OPENSEARCH_REPLICAS_VARIABLE: "0",  # the dev profile's single node
         }
+    if spec.uses_llm:
+        expected[LLM_SECRET_VARIABLE] = {"Ref": logical_id(stack.llm_secret.secret)}
+    if spec == EVENT_PUBLISHER:
+        expected[EVENT_BUS_NAME_VARIABLE] = {"Ref": logical_id(stack.event_bus.bus)}
     assert variables == expected
 
 
@@ -155,7 +179,7 @@ def test_role_is_least_privilege(
         by_service.setdefault(services.pop(), []).append(statement)
 
     assert set(by_service) == {"logs", "dynamodb", "xray"} | (
-        {"secretsmanager"} if spec.needs_admin_key else set()
+        {"secretsmanager"} if spec.needs_admin_key or spec.uses_llm else set()
     ) | ({"es"} if spec.uses_search else set())
     (logs,) = by_service["logs"]
     assert logs["Resource"] == {"Fn::GetAtt": [logical_id(function.log_group), "Arn"]}
@@ -168,10 +192,12 @@ def test_role_is_least_privilege(
     assert _actions([table]) == set(READ_ACTIONS) | writes
 
     assert _actions(by_service["xray"]) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-    if spec.needs_admin_key:
-        (secret,) = by_service["secretsmanager"]
-        assert secret["Resource"] == {"Ref": logical_id(stack.admin_key.secret)}
-        assert _actions([secret]) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    secrets: list[IConstruct] = [stack.admin_key.secret] if spec.needs_admin_key else []
+    secrets += [stack.llm_secret.secret] if spec.uses_llm else []
+    readable = by_service.get("secretsmanager", [])
+    assert [s["Resource"] for s in readable] == [{"Ref": logical_id(secret)} for secret in secrets]
+    for statement in readable:
+        assert _actions([statement]) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
     if spec.uses_search:
         (search,) = by_service["es"]
         domain_arn = {"Fn::GetAtt": [logical_id(stack.search.domain), "Arn"]}

@@ -13,11 +13,12 @@ from constructs import IConstruct
 
 from infra import bundling
 from infra.constructs.layer import LocalPipBundler, docker_command, find_pip
+from infra.constructs.llm_layer import LLM_LAYER_PRUNE
 from infra.constructs.runtime import ARCHITECTURE, RUNTIME
 from infra.constructs.search_layer import SEARCH_LAYER_PRUNE, search_layer_hash
 from infra.paths import TALKSHOP_PACKAGE_DIR
 from infra.stack import TalkshopStack
-from talkshop.api.routes import FUNCTIONS, SEARCH_INDEXER
+from talkshop.api.routes import EVENT_PUBLISHER, FUNCTIONS, SEARCH_INDEXER
 
 pytestmark = pytest.mark.slow
 
@@ -60,24 +61,45 @@ def test_search_layer_matches_the_functions_runtime_and_architecture(
     assert len(properties["Description"]) <= 256
 
 
-def test_only_search_functions_get_the_search_layer(
+def test_each_function_gets_the_layers_of_its_spec(
     stack: TalkshopStack, resources: dict[str, dict[str, Any]], logical_id: Callable[[IConstruct], str]
 ) -> None:
+    """The talkshop layer everywhere; the search and LLM layers only where the spec asks for them."""
     talkshop_layer = {"Ref": logical_id(stack.layer.layer)}
     search_layer = {"Ref": logical_id(stack.search_layer.layer)}
-    functions = {spec.name: stack.api_functions.functions[spec.name] for spec in FUNCTIONS}
-    functions[SEARCH_INDEXER.name] = stack.search_indexer.function
-    assert any(not f.spec.uses_search for f in functions.values())
-    for name, function in functions.items():
+    llm_layer = {"Ref": logical_id(stack.llm_layer.layer)}
+    functions = stack.all_functions
+    assert {f.spec.name for f in functions} >= {s.name for s in (*FUNCTIONS, SEARCH_INDEXER, EVENT_PUBLISHER)}
+    assert any(not f.spec.uses_search for f in functions)
+    assert any(not f.spec.uses_llm for f in functions)
+    for function in functions:
         layers = resources[logical_id(function.function)]["Properties"]["Layers"]
-        expected = [talkshop_layer, search_layer] if function.spec.uses_search else [talkshop_layer]
-        assert layers == expected, name
-    users = [
-        r
-        for r in resources.values()
-        if r["Type"] == "AWS::Lambda::Function" and search_layer in r["Properties"]["Layers"]
-    ]
-    assert len(users) == sum(f.spec.uses_search for f in functions.values()) == 2
+        expected = [talkshop_layer]
+        expected += [search_layer] if function.spec.uses_search else []
+        expected += [llm_layer] if function.spec.uses_llm else []
+        assert layers == expected, function.spec.name
+    for layer, flag in ((search_layer, "uses_search"), (llm_layer, "uses_llm")):
+        users = [
+            r
+            for r in resources.values()
+            if r["Type"] == "AWS::Lambda::Function" and layer in r["Properties"]["Layers"]
+        ]
+        assert len(users) == sum(getattr(f.spec, flag) for f in functions) >= 1
+
+
+def test_llm_layer_matches_the_functions_runtime_and_prunes_the_talkshop_layer(
+    stack: TalkshopStack, resources: dict[str, dict[str, Any]], logical_id: Callable[[IConstruct], str]
+) -> None:
+    properties = resources[logical_id(stack.llm_layer.layer)]["Properties"]
+    assert properties["CompatibleRuntimes"] == [RUNTIME.name]
+    assert properties["CompatibleArchitectures"] == [ARCHITECTURE.name]
+    assert len(properties["Description"]) <= 256
+    (command,) = LocalPipBundler(stack.llm_layer.installs, None).commands("/out", ["pip"])
+    requested = {bundling.requirement_name(r) for r in command[command.index("--target") + 2 :]}
+    assert requested == {"anthropic", "openai", "google-genai"}
+    assert "--no-deps" not in command
+    assert stack.llm_layer.prune == LLM_LAYER_PRUNE
+    assert {"pydantic", "pydantic-core", "botocore"} <= LLM_LAYER_PRUNE
 
 
 def test_bundler_commands_use_the_shared_runtime_constants() -> None:

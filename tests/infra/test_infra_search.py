@@ -127,11 +127,13 @@ def test_access_policy_names_exactly_the_search_roles(
         for statement in statements
         if statement["Effect"] == "Allow"
     }
-    search_role = logical_id(stack.api_functions.functions["search"].role)
+    readers = [logical_id(f.role) for f in stack.api_functions.functions.values() if f.spec.uses_search]
     indexer_role = logical_id(stack.search_indexer.function.role)
-    assert set(by_role) == {search_role, indexer_role}
-    assert len(statements) == 2
-    assert by_role[search_role]["Action"] == list(SEARCH_READ_ACTIONS)
+    assert logical_id(stack.api_functions.functions["search"].role) in readers
+    assert set(by_role) == {*readers, indexer_role}
+    assert len(statements) == len(readers) + 1
+    for reader in readers:
+        assert by_role[reader]["Action"] == list(SEARCH_READ_ACTIONS)
     assert by_role[indexer_role]["Action"] == list(SEARCH_WRITE_ACTIONS)
     for statement in statements:
         assert "*" not in json.dumps(statement["Principal"])

@@ -1,0 +1,112 @@
+"""What every function fed by the table's stream shares: bounded retries, a dead-letter queue, its alarm.
+
+The search indexer and the event publisher both read the table's DynamoDB stream through a Lambda event
+source mapping with an event filter. Each reports the records it could not process
+(ReportBatchItemFailures); Lambda bisects the failing batch and retries a bounded number of times; a batch
+that still fails is described in a message to an SQS dead-letter queue, watched by an alarm.
+
+A DynamoDB stream serves at most two concurrent readers per shard without throttling: these two. A third
+consumer should read through one of them (or EventBridge Pipes / Kinesis Data Streams), not the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.functions import XRAY_WILDCARD_REASON
+
+#: Why a stream consumer's role has ``Resource::*`` statements (X-Ray, like every function, and ListStreams).
+STREAM_WILDCARD_REASON = (
+    f"{XRAY_WILDCARD_REASON} dynamodb:ListStreams, which Lambda's stream event source needs, supports no "
+    "resource-level permissions either; the record-reading actions (DescribeStream, GetRecords, "
+    "GetShardIterator) are on this table's stream only."
+)
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """The event source mapping's knobs."""
+
+    batch_size: int = 100
+    max_batching_window: Duration = Duration.seconds(5)  # noqa: RUF009 - immutable jsii value
+    retry_attempts: int = 5
+    # Well inside the stream's 24-hour retention: the records a dead-letter message points to can still
+    # be read from the stream for at least 18 hours after it is sent.
+    max_record_age: Duration = Duration.hours(6)  # noqa: RUF009 - immutable jsii value
+
+
+@dataclass(frozen=True)
+class StreamSubscription:
+    """The pieces :func:`subscribe_to_stream` creates."""
+
+    event_source: event_sources.DynamoEventSource
+    dead_letter_queue: sqs.Queue
+    dead_letter_alarm: cloudwatch.Alarm
+
+
+def subscribe_to_stream(
+    scope: Construct,
+    *,
+    function: lambda_.Function,
+    table: dynamodb.ITable,
+    settings: StreamSettings,
+    filter_pattern: Mapping[str, object],
+    alarm_description: str,
+) -> StreamSubscription:
+    """Feed ``function`` from ``table``'s stream (only records matching ``filter_pattern``).
+
+    Creates ``DeadLetterQueue`` and ``DeadLetterAlarm`` in ``scope``: SQS-managed encryption, TLS only,
+    14 days' retention; the alarm fires on the first message.
+    """
+    queue = sqs.Queue(
+        scope,
+        "DeadLetterQueue",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    Validations.of(queue).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-SQS3",
+            reason=(
+                "This queue is itself the dead-letter destination (on-failure destination of a stream "
+                "event source mapping, which SQS3 does not recognise as a DLQ); nothing consumes it "
+                "automatically, so it needs no DLQ of its own."
+            ),
+        )
+    )
+    event_source = event_sources.DynamoEventSource(
+        table,
+        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+        batch_size=settings.batch_size,
+        max_batching_window=settings.max_batching_window,
+        bisect_batch_on_error=True,
+        retry_attempts=settings.retry_attempts,
+        max_record_age=settings.max_record_age,
+        report_batch_item_failures=True,
+        on_failure=event_sources.SqsDlq(queue),
+        filters=[lambda_.FilterCriteria.filter(dict(filter_pattern))],
+    )
+    function.add_event_source(event_source)
+    alarm = cloudwatch.Alarm(
+        scope,
+        "DeadLetterAlarm",
+        alarm_description=alarm_description,
+        metric=queue.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
+        ),
+        threshold=0,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    return StreamSubscription(event_source=event_source, dead_letter_queue=queue, dead_letter_alarm=alarm)
