@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from talkshop import cli
+from talkshop.advisor.chat_api import StartChatRequest
+from talkshop.advisor.service import ChatSessions
+from talkshop.advisor.store import ConversationStore
 from talkshop.api import context
 from talkshop.api.openapi import openapi_document
-from talkshop.auth import API_KEY_PREFIX, Principal, PrincipalKind, authenticate
+from talkshop.auth import ADMIN, API_KEY_PREFIX, Principal, PrincipalKind, authenticate
+from talkshop.clock import utc_now
 from talkshop.errors import Unauthorized
 from talkshop.local.runtime import LOCAL_TABLE_NAME, LocalAws
+from talkshop.local.server import LocalGateway, sweep_idle_chats
 from talkshop.settings import get_settings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -264,3 +270,29 @@ def test_search_and_reindex_commands(capsys: pytest.CaptureFixture[str], data_di
     assert reindexed.code == 0
     assert "Indexed 3 product(s) (0 embedded, 3 reused)" in reindexed.out
     assert talkshop(capsys, "search", "", "--data-dir", data_dir).code == 2
+
+
+def test_the_local_server_sweeps_idle_chats_through_the_sweeper_function_and_saves_them(
+    data_dir: Path,
+) -> None:
+    an_hour_ago = utc_now() - timedelta(hours=1)
+    with LocalAws(data_dir) as aws:
+        context.reset()
+        sessions = ChatSessions(ConversationStore(context.repository()), clock=lambda: an_hour_ago)
+        idle = sessions.start(StartChatRequest(user_id="idle-shopper"), ADMIN)
+        fresh = context.chat_sessions().start(StartChatRequest(user_id="busy-shopper"), ADMIN)
+        aws.persist()
+        gateway = LocalGateway(("127.0.0.1", 0), aws, quiet=True)
+        try:
+            assert sweep_idle_chats(gateway) == 1
+            assert sweep_idle_chats(gateway) == 0  # already abandoned: nothing to do the second time
+        finally:
+            gateway.server_close()
+    context.reset()
+    with LocalAws(data_dir):  # what the restarted runtime reads back from the data dir
+        context.reset()
+        statuses = {
+            chat.id: context.chat_sessions().get(chat.id, ADMIN).status.value for chat in (idle, fresh)
+        }
+    context.reset()
+    assert statuses == {idle.id: "abandoned", fresh.id: "active"}

@@ -12,8 +12,10 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from talkshop.api.routes import CHAT_SWEEPER
 from talkshop.errors import TalkshopError
-from talkshop.local.invoke import HttpResult, invoke
+from talkshop.local.apigateway import LocalLambdaContext
+from talkshop.local.invoke import HttpResult, handler_for, invoke
 from talkshop.local.runtime import LocalAws, demo_catalog_path
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # API Gateway's payload limit for Lambda proxy integrations
@@ -77,14 +79,15 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
 
 def sweep_idle_chats(gateway: LocalGateway) -> int:
-    """One run of the abandoned-chat sweep, between requests like any other invocation."""
-    from talkshop.api.context import chat_sessions
-
+    """One run of the chat_sweeper function, as its schedule invokes it on AWS, between requests."""
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    context = LocalLambdaContext(function_name=CHAT_SWEEPER.name, timeout_s=CHAT_SWEEPER.timeout_s)
     with gateway.invocation_lock:
-        abandoned = chat_sessions().sweep_abandoned()
+        result = handler_for(CHAT_SWEEPER)(event, context)
+        abandoned = int(result["abandoned"])
         if abandoned:
             gateway.aws.persist()
-    return len(abandoned)
+    return abandoned
 
 
 def _sweep_periodically(gateway: LocalGateway, stopped: threading.Event) -> None:
