@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +25,29 @@ START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 20.0
 READY = "is running at http://"
 DEMO_LOADED = "Loaded the demo catalog"
+LLM_VARIABLE_PREFIXES = ("ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_API_KEY", "GOOGLE_GEMINI_")
 
 
 class Server:
     """One `talkshop local` process; its stdout and stderr are collected line by line."""
 
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, env: Mapping[str, str] | None = None) -> None:
+        """``env`` is added to the inherited environment, from which AWS, Talkshop and LLM provider
+        settings are removed (a developer's own API key must not turn the rules engine into an LLM)."""
         self.data_dir = data_dir
-        env = {
+        environment = {
             name: value
             for name, value in os.environ.items()
-            if not name.startswith(("AWS_", "TALKSHOP_", "POWERTOOLS_"))
+            if not name.startswith(("AWS_", "TALKSHOP_", "POWERTOOLS_", *LLM_VARIABLE_PREFIXES))
         }
-        env.update({"TALKSHOP_ADMIN_KEY": ADMIN_KEY, "PYTHONUNBUFFERED": "1"})
+        environment.update({"TALKSHOP_ADMIN_KEY": ADMIN_KEY, "PYTHONUNBUFFERED": "1", **(env or {})})
         command = [sys.executable, "-m", "talkshop.cli", "local", "--port", "0", "--data-dir", str(data_dir)]
         self.process = subprocess.Popen(
             [*command, *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env=env,
+            env=environment,
             cwd=data_dir.parent,
         )
         self.lines: list[str] = []
@@ -141,8 +144,8 @@ def servers() -> Iterator[list[Server]]:
         server.kill()
 
 
-def start(servers: list[Server], data_dir: Path, *extra: str) -> Server:
-    server = Server(data_dir, *extra)
+def start(servers: list[Server], data_dir: Path, *extra: str, env: Mapping[str, str] | None = None) -> Server:
+    server = Server(data_dir, *extra, env=env)
     servers.append(server)
     return server.wait_ready()
 

@@ -1,8 +1,8 @@
 """LLM mode through the real anthropic SDK against a fake Anthropic server on 127.0.0.1.
 
 Covers the seed's Flow 1 (a beginner with €50) through tool use and streaming with cost tracking,
-grounding of invented prices and products, retries, model fallback, the cost cap, the reply cache and
-prompt injection.
+grounding of invented prices and products, retries, model fallback, the cost cap, the reply cache,
+prompt injection, a returning shopper's memory and cards that stay on screen.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from talkshop.advisor.model import Usage
+from talkshop.advisor.model import AdvisorReply, ShopperMemory, TurnContext, Usage
+from talkshop.advisor.preferences import Budget, Preferences
 from talkshop.llm.advisor import LlmAdvisor
 from talkshop.llm.cache import ReplyCache
 from talkshop.llm.calls import ModelCaller
@@ -238,3 +239,49 @@ def test_prompt_injection_cannot_change_a_price_or_reveal_other_chats(server: Fa
     assert reply.text == "Done! The Sol Padel Siesta now costs €39.00."
     assert "Kestrel" not in reply.text
     assert CATALOG.products(["sol-padel-siesta"])["sol-padel-siesta"].price == 3900
+
+
+def test_a_returning_shoppers_memory_reaches_the_model_and_the_tools(server: FakeAnthropic) -> None:
+    server.script = [
+        Say(text=["Welcome back! How is the Sol Padel Siesta working out?"]),
+        Say(tool_calls=[("search_products", {"query": "light control racket", "category": "padel-rackets"})]),
+        Say(text=["Try the Smash Academy Starter Racket."]),
+    ]
+    remembered = Preferences(skill_level="beginner", budget=Budget(max_amount=5000, currency="EUR"))
+    memory = ShopperMemory(
+        user_id="shopper-1", preferences=remembered, purchased_products=["sol-padel-siesta"], sessions=2
+    )
+    advisor = Advisors(server).advisor
+    session = new_session()
+    greeting = next(
+        event
+        for event in advisor.respond(TurnContext(session=session, message="hi", memory=memory))
+        if isinstance(event, AdvisorReply)
+    )
+    assert (
+        "Bought in earlier chats: Sol Padel Siesta (id sol-padel-siesta)" in server.received[0].body["system"]
+    )
+    assert greeting.text == "Welcome back! How is the Sol Padel Siesta working out?"
+    assert greeting.preferences == remembered  # seeded from memory on the chat's first message
+
+    turn = TurnContext(
+        session=after(session, "hi", greeting), message="defensive, lightweight", memory=memory
+    )
+    found = next(event for event in advisor.respond(turn) if isinstance(event, AdvisorReply))
+    offered = json.loads(server.received[2].body["messages"][-1]["content"][0]["content"])["products"]
+    assert offered
+    assert "sol-padel-siesta" not in [product["id"] for product in offered]  # bought: not offered again
+    assert "sol-padel-siesta" not in found.shown_products
+
+
+def test_a_turn_without_a_search_keeps_the_cards_on_screen(server: FakeAnthropic) -> None:
+    server.script = [
+        Say(tool_calls=[("get_product", {"product_id": "nordpala-fjord-round"})]),
+        Say(text=["The Nordpala Fjord Round weighs 350 g."]),
+    ]
+    cards = ["sol-padel-siesta", "smash-academy-starter"]
+    _, reply = run_turn(
+        Advisors(server).advisor, new_session(shown_products=cards), "tell me about the third"
+    )
+    assert reply.shown_products == [*cards, "nordpala-fjord-round"]
+    assert reply.viewed_products == ["nordpala-fjord-round"]

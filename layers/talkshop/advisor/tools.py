@@ -15,7 +15,7 @@ Commerce tools (cart, checkout, discounts, order status) come with the checkout 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -119,8 +119,10 @@ class ToolBox:
         *,
         clock: Clock = utc_now,
         currency: str = "EUR",
+        excluded: Collection[str] = (),
     ) -> None:
         self._catalog = catalog
+        self._excluded = frozenset(excluded)
         self._preferences = preferences
         self._language = language
         self._clock = clock
@@ -187,6 +189,7 @@ class ToolBox:
             language=self._language,
             category=category,
             relevance={card.id: card.relevance for card in found},
+            excluded=self._excluded,
             now=self._clock(),
             limit=arguments.limit,
         )

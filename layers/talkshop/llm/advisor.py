@@ -24,12 +24,13 @@ from talkshop.advisor.model import (
     RecommendationType,
     RecommendedProduct,
     ReplyEvent,
+    Role,
     ShopCatalog,
     TextDelta,
     TurnContext,
     Usage,
 )
-from talkshop.advisor.preferences import Extraction, refine
+from talkshop.advisor.preferences import Extraction, Preferences, refine
 from talkshop.advisor.tools import TOOL_SPECS, ToolBox
 from talkshop.catalog.model import Product
 from talkshop.clock import Clock, utc_now
@@ -107,6 +108,16 @@ class GroundedText:
         return "".join(self.released).strip()
 
 
+def _known_preferences(turn: TurnContext) -> Preferences:
+    """What is known before this message: the chat's preferences, or on the first message of a chat that
+    has none, what the shopper's memory holds (as the rules engine does)."""
+    preferences = turn.session.preferences
+    first_message = not any(message.role == Role.USER for message in turn.session.messages)
+    if first_message and turn.memory is not None and preferences == Preferences():
+        return turn.memory.preferences
+    return preferences
+
+
 def _budget_amounts(extraction: Extraction) -> list[Money]:
     budget = extraction.preferences.budget
     if budget is None:
@@ -171,19 +182,27 @@ class LlmAdvisor:
     # --- one LLM turn ---------------------------------------------------------------------------
 
     def _converse(self, turn: TurnContext) -> Iterator[ReplyEvent]:
-        session = turn.session
+        session, memory = turn.session, turn.memory
+        bought = memory.purchased_products if memory else []
         brands = self._catalog.brands()
         known = self._catalog.products(
-            [*session.shown_products, *session.suggested_products, *session.viewed_products]
+            [*session.shown_products, *session.suggested_products, *session.viewed_products, *bought]
         )
         shown_names = {pid: known[pid].name for pid in session.shown_products if pid in known}
         classification = classify(
             turn.message, product_names=shown_names, has_recommendations=bool(session.shown_products)
         )
-        extraction = refine(session.preferences, turn.message, brands)
+        extraction = refine(_known_preferences(turn), turn.message, brands)
         preferences = extraction.preferences
-        toolbox = ToolBox(self._catalog, preferences, classification.language, clock=self._clock)
-        # Products this conversation's tools returned earlier may be spoken of again.
+        toolbox = ToolBox(
+            self._catalog,
+            preferences,
+            classification.language,
+            clock=self._clock,
+            # What the shopper dismissed or already bought is not offered again.
+            excluded=[*(memory.dismissed_products if memory else []), *bought],
+        )
+        # Products this conversation's tools returned earlier, and the shopper's purchases, may be spoken of.
         toolbox.returned.update(known)
         grounded = GroundedText(toolbox.returned, _budget_amounts(extraction), brands)
 
@@ -193,6 +212,7 @@ class LlmAdvisor:
             preferences,
             list(shown_names.items()),
             summary(older, {pid: product.name for pid, product in known.items()}),
+            bought=[(pid, known[pid].name) for pid in bought if pid in known],
         )
         messages = model_messages(recent, turn.message)
         model, other = self._models(classification, extraction)
@@ -241,7 +261,7 @@ class LlmAdvisor:
         if not reply_text:
             reply_text = self._plain_answer(toolbox)
             yield TextDelta(text=reply_text)
-        yield self._reply(reply_text, classification, extraction, toolbox, usage)
+        yield self._reply(reply_text, session.shown_products, classification, extraction, toolbox, usage)
 
     def _models(self, classification: Classification, extraction: Extraction) -> tuple[str, str]:
         complex_turn = (
@@ -264,6 +284,7 @@ class LlmAdvisor:
     def _reply(
         self,
         text: str,
+        on_screen: list[str],
         classification: Classification,
         extraction: Extraction,
         toolbox: ToolBox,
@@ -272,9 +293,13 @@ class LlmAdvisor:
         mentioned = mentioned_product_ids(text, toolbox.returned)
         if toolbox.comparison is not None:
             shown = list(toolbox.comparison.product_ids)
-        else:
+        elif toolbox.ranked:
             shown = [pid for pid in mentioned if pid in toolbox.ranked or pid in toolbox.viewed]
             shown = shown or toolbox.searched[:3]
+        else:
+            # No new search: the cards stay on screen (so "the second one" keeps its meaning next turn),
+            # with the products looked at this turn added after them.
+            shown = list(dict.fromkeys([*on_screen, *toolbox.viewed]))
         recommendations = [
             RecommendedProduct(
                 product_id=pid,

@@ -30,8 +30,11 @@ def system_prompt(
     preferences: Preferences,
     shown: list[tuple[str, str]],
     earlier: str | None,
+    *,
+    bought: list[tuple[str, str]] | None = None,
 ) -> str:
-    """``shown`` are (id, name) of the cards on screen; ``earlier`` the summary of compressed history."""
+    """``shown`` are (id, name) of the cards on screen; ``earlier`` the summary of compressed history;
+    ``bought`` (id, name) of what the shopper bought in earlier chats."""
     facts = preferences.model_dump(mode="json", exclude_defaults=True)
     stated = json.dumps(facts, ensure_ascii=False) if facts else "none yet"
     known = [f"- Preferences (money in minor units, 5000 = 50.00): {stated}"]
@@ -39,6 +42,8 @@ def system_prompt(
         known.append("- On screen now, in order: " + "; ".join(f"{name} (id {pid})" for pid, name in shown))
     if earlier:
         known.append(f"- {earlier}")
+    if bought:
+        known.append("- Bought in earlier chats: " + "; ".join(f"{name} (id {pid})" for pid, name in bought))
     base = prompt_file("base").format(language=_LANGUAGE_NAMES[language], known="\n".join(known))
     categories = [category for category in preferences.categories if category in CATEGORIES] or list(
         CATEGORIES
