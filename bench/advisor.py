@@ -21,7 +21,8 @@ grounding    Prices and product names in the reply text that the products it sho
 behaviour    Intent accuracy, whether products were recommended when they should (not) be, whether a
              clarifying question was asked when expected, whether a comparison (product details) came
              when only a comparison (details) was asked for, and the reply language (the reply's field
-             and the language detected in its text).
+             and the language detected in its own words: the text without comparison-table rows, review
+             quotes and the product data it copies, which stay in the shop's language).
 latency      p50/p95 of one turn (respond + final_reply, query embedding included) at the demo catalog's
              size and at 10k products: the demo products plus deterministic variants (a model code in the
              name, price x0.7-1.4, one in ten out of stock, rating 3.0-5.0). A variant's vector is its
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -408,6 +410,8 @@ class TurnOutcome:
     before: ConversationSession
     reply: AdvisorReply
     seconds: float
+    # Product data the reply may copy in the shop's language (names, notes, best-for lines); set by judge().
+    shop_text: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -488,6 +492,31 @@ def grounding_problems(outcome: TurnOutcome, shop: Shop, brands: Sequence[str]) 
     return [f"{error.kind} {error.text!r}" for error in errors]
 
 
+_QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|«[^»\n]*»')
+
+
+def own_words(text: str, shop_text: Iterable[str]) -> str:
+    """The reply's own words: without comparison-table rows ("- Price: ..."), quotes, and the shop's text."""
+    kept = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith("- "))
+    kept = _QUOTED.sub(" ", kept)
+    for copied in sorted({item.rstrip(".") for item in shop_text if item.strip()}, key=len, reverse=True):
+        kept = kept.replace(copied, " ")
+    return kept
+
+
+def shop_text_of(products: Iterable[Product]) -> list[str]:
+    return [
+        text
+        for product in products
+        for text in (
+            product.name,
+            *product.ai_best_for,
+            *product.ai_avoid_when,
+            *product.ai_comparison_points.values(),
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class BehaviourCheck:
     label: str
@@ -551,10 +580,13 @@ BEHAVIOUR_CHECKS = [
         lambda o: o.reply.language,
     ),
     BehaviourCheck(
-        "reply language (detected in its text)",
+        "reply language (detected in its own words)",
         _always,
-        lambda o: detect_language(o.reply.text) == o.language,
-        lambda o: detect_language(o.reply.text),
+        lambda o: detect_language(own_words(o.reply.text, o.shop_text)) == o.language,
+        lambda o: (
+            detect_language(own_words(o.reply.text, o.shop_text)),
+            own_words(o.reply.text, o.shop_text)[:120],
+        ),
     ),
 ]
 
@@ -569,6 +601,7 @@ class Judgement:
 
 
 def judge(outcome: TurnOutcome, shop: Shop, brands: Sequence[str]) -> Judgement:
+    outcome.shop_text = shop_text_of(shop.catalog.products(spoken_of(outcome)).values())
     read = extraction(outcome.turn.preferences, outcome.before.preferences, outcome.reply.preferences)
     judged = Judgement(
         outcome, read, recommendation_problems(outcome, shop.by_id), grounding_problems(outcome, shop, brands)

@@ -63,3 +63,27 @@ def test_render_names_every_product_on_every_row() -> None:
 def test_one_product_is_no_comparison() -> None:
     with pytest.raises(ValueError, match="at least two"):
         compare([BEGINNER], Preferences(), Language.EN)
+
+
+def test_notes_about_products_outside_the_comparison_are_cut() -> None:
+    dive, strike_pro = BY_ID["kestrel-dive-500"], BY_ID["vantaro-strike-pro-18k"]
+    brands = sorted({product.brand for product in BY_ID.values()})
+    rows = {
+        row.point: row.values
+        for row in compare([dive, strike_pro], Preferences(), Language.EN, brands=brands).rows
+    }
+    assert "vs Kestrel Apex 900" not in rows  # a "vs" point about a product not compared
+    assert rows["Comfort"][dive.id] == "Anti-vibration handle: softer feel."
+    text = render(compare([dive, strike_pro], Preferences(), Language.EN, brands=brands), [dive, strike_pro])
+    for other in ("Vantaro Strike 12K", "Kestrel Apex 900", "Brisa Tramontana"):
+        assert other not in text
+
+
+def test_a_vs_point_about_a_compared_product_stays() -> None:
+    dive, strike = BY_ID["kestrel-dive-500"], BY_ID["vantaro-strike-12k"]
+    brands = sorted({product.brand for product in BY_ID.values()})
+    rows = {
+        row.point: row.values
+        for row in compare([strike, dive], Preferences(), Language.EN, brands=brands).rows
+    }
+    assert rows["Comfort"][dive.id] == dive.ai_comparison_points["Comfort"]

@@ -310,3 +310,97 @@ def test_deterministic() -> None:
     first = [classify(m, product_names=NAMES).model_dump() for m in messages]
     second = [classify(m, product_names=NAMES).model_dump() for m in messages]
     assert first == second
+
+
+# --------------------------------------------------------------------------------------------------------
+# Products named from the catalog (search hits), and the rules added for follow-ups
+# --------------------------------------------------------------------------------------------------------
+
+CATALOG = {
+    "vantaro-grip-clay": "Vantaro Grip Clay",
+    "brisa-cushion-clay": "Brisa Cushion Clay",
+    "kestrel-apex-900": "Kestrel Apex 900",
+    "vantaro-strike-12k": "Vantaro Strike 12K",
+    "kestrel-dive-500": "Kestrel Dive 500",
+    "tactics-clinic": "Advanced Tactics Clinic (120 min)",
+    "pour-over-kit": "Brewhaus Glass Pour-Over Kit",
+}
+
+
+@pytest.mark.parametrize(
+    ("message", "intent", "refs"),
+    [
+        (
+            "which is better, the Vantaro Grip Clay or the Brisa Cushion Clay?",
+            Intent.COMPARE,
+            ["vantaro-grip-clay", "brisa-cushion-clay"],
+        ),
+        (
+            "compare the Vantaro Strike 12K and the Kestrel Dive 500",
+            Intent.COMPARE,
+            ["vantaro-strike-12k", "kestrel-dive-500"],
+        ),
+        ("do you have the Kestrel Apex 900?", Intent.PRODUCT_DETAILS, ["kestrel-apex-900"]),
+        ("How much is the Vantaro Strike 12K?", Intent.PRODUCT_DETAILS, ["vantaro-strike-12k"]),
+        ("is the Dive 500 comfortable?", Intent.OBJECTION, ["kestrel-dive-500"]),
+    ],
+)
+def test_catalog_products_are_named_by_their_name_or_model_number(
+    message: str, intent: Intent, refs: list[str]
+) -> None:
+    classification = classify(message, catalog_names=CATALOG)
+    assert (classification.intent, classification.product_refs) == (intent, refs)
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("shoes for clay courts", Intent.DISCOVER),
+        ("advanced tactics coaching", Intent.DISCOVER),
+        ("I'm getting into pour-over coffee and need a grinder under €100", Intent.DISCOVER),
+    ],
+)
+def test_a_search_hit_is_not_named_by_the_shoppers_own_words(message: str, intent: Intent) -> None:
+    classification = classify(message, catalog_names=CATALOG)
+    assert (classification.intent, classification.product_refs) == (intent, [])
+
+
+def test_a_chat_product_is_still_named_by_one_distinctive_word() -> None:
+    classification = classify("is the Apex durable?", product_names={"kestrel-apex-900": "Kestrel Apex 900"})
+    assert classification.product_refs == ["kestrel-apex-900"]
+
+
+@pytest.mark.parametrize(
+    ("message", "intent", "topic", "ordinals"),
+    [
+        ("add the first one to my cart", Intent.BUY, None, [1]),
+        ("put the second one in the basket", Intent.BUY, None, [2]),
+        ("añade la segunda al carrito", Intent.BUY, None, [2]),
+        ("something under 370 g", Intent.REFINE, None, []),
+        ("something similar then", Intent.REFINE, None, []),
+        ("which one has the best rating?", Intent.COMPARE, None, []),
+        ("¿Es duradera?", Intent.OBJECTION, ObjectionTopic.DURABILITY, []),
+        ("Durable?", Intent.OBJECTION, ObjectionTopic.DURABILITY, []),
+        ("fale-me da segunda", Intent.PRODUCT_DETAILS, None, [2]),
+        ("háblame de la primera", Intent.PRODUCT_DETAILS, None, [1]),
+    ],
+)
+def test_follow_ups_about_the_cards_on_screen(
+    message: str, intent: Intent, topic: ObjectionTopic | None, ordinals: list[int]
+) -> None:
+    classification = classify(message, has_recommendations=True)
+    assert (classification.intent, classification.objection_topic) == (intent, topic)
+    assert classification.ordinal_refs == ordinals
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("I need a gift", Intent.VAGUE),
+        ("a present", Intent.VAGUE),
+        ("a gift for my brother", Intent.DISCOVER),
+        ("birthday present ideas", Intent.DISCOVER),
+    ],
+)
+def test_a_gift_without_anyone_or_any_occasion_gets_a_question(message: str, intent: Intent) -> None:
+    assert classify(message).intent is intent

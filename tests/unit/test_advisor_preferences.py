@@ -38,7 +38,7 @@ def test_the_catalog_has_the_brands_the_tests_use() -> None:
         ("advanced player looking for speed", Preferences(skill_level="advanced", goals=["speed"])),
         (
             "defensive style, prefer lightweight",
-            Preferences(play_style="defensive", goals=["control"], weight="light"),
+            Preferences(play_style="defensive", weight="light"),
         ),
         ("left-handed, need good control", Preferences(handedness="left", goals=["control"])),
         ("I have tennis elbow", Preferences(physical_notes=["tennis elbow"])),
@@ -104,18 +104,87 @@ def test_skill_level(message: str, level: str) -> None:
 @pytest.mark.parametrize(
     ("message", "style", "goals"),
     [
-        ("I play defensive", "defensive", ["control"]),
-        ("aggressive player", "aggressive", ["power"]),
+        ("I play defensive", "defensive", []),
+        ("aggressive player", "aggressive", []),
         ("all-round player", "all-round", []),
         ("I'm a control player", "control", ["control"]),
         ("power game, I love to smash", "power", ["power"]),
-        ("juego defensivo", "defensive", ["control"]),
-        ("je suis agressif", "aggressive", ["power"]),
+        ("juego defensivo", "defensive", []),
+        ("je suis agressif", "aggressive", []),
     ],
 )
 def test_play_style(message: str, style: str, goals: list[str]) -> None:
     preferences = extract(message)
     assert (preferences.play_style, preferences.goals) == (style, goals)
+
+
+@pytest.mark.parametrize(
+    ("message", "style", "goals"),
+    [
+        ("defensive player who wants more spin", "defensive", ["spin"]),
+        ("I play aggressive, always attacking at the net", "aggressive", []),
+        ("aggressive player, I need power", "aggressive", ["power"]),
+    ],
+)
+def test_a_play_style_word_adds_no_goal_but_goal_words_still_do(
+    message: str, style: str, goals: list[str]
+) -> None:
+    preferences = extract(message)
+    assert (preferences.play_style, preferences.goals) == (style, goals)
+
+
+@pytest.mark.parametrize(
+    ("message", "categories"),
+    [
+        ("sorry. I need grips for my racket", ["grips-overgrips"]),
+        ("I need a bag for my rackets", ["padel-bags"]),
+        ("overgrips for the racket", ["grips-overgrips"]),
+        ("una bolsa para mis palas", ["padel-bags"]),
+        ("un sac pour ma raquette", ["padel-bags"]),
+        ("a bag for 2 rackets", ["padel-bags"]),
+        ("a racket and balls", ["padel-rackets", "padel-balls"]),
+        ("a racket for my son", ["padel-rackets"]),
+    ],
+)
+def test_a_category_named_as_what_the_need_is_for_yields_to_the_one_wanted(
+    message: str, categories: list[str]
+) -> None:
+    assert extract(message).categories == categories
+
+
+@pytest.mark.parametrize(
+    ("message", "names", "expected"),
+    [
+        ("tell me about the Vantaro Strike Pro 18K", ["Vantaro Strike Pro 18K"], Preferences()),
+        (
+            "which is better, the Vantaro Grip Clay or the Brisa Cushion Clay?",
+            ["Vantaro Grip Clay", "Brisa Cushion Clay"],
+            Preferences(),
+        ),
+        (
+            "Nordpala Polar Control vs Brisa Mistral",
+            ["Nordpala Polar Control", "Brisa Mistral"],
+            Preferences(),
+        ),
+        (
+            "is the Strike Pro 18K good for beginners?",
+            ["Vantaro Strike Pro 18K"],
+            Preferences(skill_level="beginner"),
+        ),
+        (
+            "I like Vantaro, how is the Kestrel Dive 500?",
+            ["Kestrel Dive 500"],
+            Preferences(brands_liked=["Vantaro"]),
+        ),
+    ],
+)
+def test_named_products_state_no_preferences(message: str, names: list[str], expected: Preferences) -> None:
+    assert extract(message, BRANDS, product_names=names) == expected
+    assert refine(Preferences(), message, BRANDS, product_names=names).preferences == expected
+
+
+def test_without_the_names_a_product_name_reads_as_words() -> None:
+    assert extract("tell me about the Vantaro Strike Pro 18K", BRANDS).brands_liked == ["Vantaro"]
 
 
 def test_control_alone_is_a_goal_not_a_play_style() -> None:

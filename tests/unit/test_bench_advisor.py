@@ -20,12 +20,13 @@ from bench.advisor import (
     judge,
     load_scenarios,
     new_session,
+    own_words,
     percentile,
     preference_atoms,
     synthetic_products,
     template_vectors,
 )
-from talkshop.advisor.intents import Intent, Language
+from talkshop.advisor.intents import Intent, Language, detect_language
 from talkshop.advisor.model import AdvisorReply, RecommendationType, RecommendedProduct
 from talkshop.advisor.preferences import Budget, Preferences
 from talkshop.catalog.model import Product
@@ -261,3 +262,15 @@ def test_judge_flags_an_unshown_product_named_in_the_text(shop: Shop) -> None:
     assert judged.constraint_problems == []
     assert judged.grounding_problems == ["product 'Brisa Zephyr'"]
     assert judged.failures == ["GROUNDING product 'Brisa Zephyr'"]
+
+
+def test_the_reply_language_is_judged_on_the_engines_own_words() -> None:
+    text = (
+        "Así se comparan:\n- Durability: Nordpala Fjord Round: Simpler edge guard and finish\n"
+        "Mi elección para ti es la Nordpala Fjord Round: ideal para first-year players. Ana (5★) escribió: "
+        '"Great racket for the money, I love it."'
+    )
+    own = own_words(text, ["Nordpala Fjord Round", "first-year players"])
+    for copied in ("Durability", "Great racket", "first-year"):
+        assert copied not in own
+    assert detect_language(own) is Language.ES

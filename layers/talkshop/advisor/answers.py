@@ -3,7 +3,8 @@
 Every function returns sentences (the engine streams them one by one). Facts come from the Product:
 prices through ``format_price``, names as written, ratings and review counts as stored, review quotes
 cut from real reviews with their author and stars. ``ai_avoid_when`` is always told when it exists:
-an honest "skip it if..." is worth more than a sale the shopper regrets.
+an honest "skip it if..." is worth more than a sale the shopper regrets. The shop's text is quoted without
+what it says about other products (:func:`quotable`), which the reply does not show.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from talkshop.advisor.intents import Language, ObjectionTopic
 from talkshop.advisor.model import ShopCatalog
 from talkshop.advisor.phrases import join, rating_text, say, term
 from talkshop.advisor.preferences import Preferences
 from talkshop.advisor.ranking import MIN_RATING, attribute_text, is_left_handed, violations, weight_grams
+from talkshop.advisor.shop_text import names_other_products, without_other_products
 from talkshop.catalog.model import Product, Review
 from talkshop.search.model import SearchFilters
 from talkshop.search.service import format_price
@@ -54,6 +56,37 @@ _KEY_ATTRIBUTES = (
 )
 _COMFORT_ATTRIBUTES = ("core", "balance", "sweet_spot", "sole", "feel")
 _ADVANCED_LEVELS = frozenset({"advanced", "pro"})
+
+
+def quotable(product: Product, brands: Sequence[str]) -> Product:
+    """A copy of ``product`` whose shop text and reviews say nothing about other products (``brands``
+    find them); a review left empty is never quoted, but still counts."""
+    own = [product.name]
+
+    def cut(texts: Sequence[str]) -> list[str]:
+        return [text for text in (without_other_products(item, own, brands) for item in texts) if text]
+
+    points = {
+        point: text
+        for point, text in (
+            (point, without_other_products(note, own, brands))
+            for point, note in product.ai_comparison_points.items()
+            if not names_other_products(point, own, brands)
+        )
+        if text
+    }
+    reviews = [
+        review.model_copy(update={"text": without_other_products(review.text, own, brands)})
+        for review in product.reviews
+    ]
+    return product.model_copy(
+        update={
+            "ai_comparison_points": points,
+            "ai_best_for": cut(product.ai_best_for),
+            "ai_avoid_when": cut(product.ai_avoid_when),
+            "reviews": reviews,
+        }
+    )
 
 
 def quote(review: Review, language: Language, topic_words: frozenset[str] = frozenset()) -> str:
@@ -101,8 +134,9 @@ def _avoid_when(product: Product, language: Language) -> list[str]:
     return [say("avoid_when_line", language, items=join(product.ai_avoid_when[:2], language))]
 
 
-def details(product: Product, language: Language) -> list[str]:
-    """Price, stock, key attributes, rating, best for and avoid when."""
+def details(product: Product, language: Language, brands: Sequence[str] = ()) -> list[str]:
+    """Price, stock, key attributes, rating, best for and avoid when (``brands``: see :func:`quotable`)."""
+    product = quotable(product, brands)
     price = format_price(product.price, product.currency)
     sentences = [say("details_head", language, name=product.name, price=price)]
     sentences.append(
@@ -171,7 +205,8 @@ def _worth_it(product: Product, language: Language) -> list[str]:
         ]
     if product.ai_best_for:
         sentences.append(say("best_for_line", language, items=join(product.ai_best_for[:2], language)))
-    best = max(product.reviews, key=lambda review: (review.stars, review.date), default=None)
+    quotable_reviews = [review for review in product.reviews if review.text]
+    best = max(quotable_reviews, key=lambda review: (review.stars, review.date), default=None)
     if best is not None:
         sentences.append(quote(best, language, _TOPIC_WORDS[ObjectionTopic.WORTH_IT]))
     return sentences
@@ -231,19 +266,21 @@ def _price(
 
 def _left_handed(
     catalog: ShopCatalog, product: Product, preferences: Preferences, language: Language
-) -> list[str]:
+) -> tuple[list[str], list[Product]]:
+    """The answer, and the rackets for left-handers it names."""
     if is_left_handed(product):
-        return [say("left_handed_yes", language, name=product.name)]
+        return [say("left_handed_yes", language, name=product.name)], []
     sentences = [say("left_handed_neutral", language, name=product.name)]
     filters = SearchFilters(category=product.category, in_stock=True, min_rating=MIN_RATING)
     found = catalog.search("left-handed", filters=filters, needs=["left-handed"], limit=10)
     lefties = [
         item for item in catalog.products([card.id for card in found]).values() if is_left_handed(item)
     ]
+    lefties = lefties[:3]
     if lefties:
-        names = [f"{item.name} ({format_price(item.price, item.currency)})" for item in lefties[:3]]
+        names = [f"{item.name} ({format_price(item.price, item.currency)})" for item in lefties]
         sentences.append(say("left_handed_options", language, names=join(names, language)))
-    return sentences
+    return sentences, lefties
 
 
 def _upgrade(catalog: ShopCatalog, product: Product, language: Language) -> tuple[list[str], Product | None]:
@@ -257,10 +294,12 @@ def _upgrade(catalog: ShopCatalog, product: Product, language: Language) -> tupl
 
 
 class ObjectionAnswer(BaseModel):
-    """Sentences answering an objection, and the other product they name (a cheaper option, an upgrade)."""
+    """Sentences answering an objection, the other product they suggest (a cheaper option, an upgrade) and
+    any further products they name (rackets for left-handers)."""
 
     sentences: list[str]
     suggested: Product | None = None
+    named: list[Product] = Field(default_factory=list)
 
 
 def objection(
@@ -269,9 +308,15 @@ def objection(
     preferences: Preferences,
     language: Language,
     catalog: ShopCatalog,
+    brands: Sequence[str] = (),
 ) -> ObjectionAnswer:
-    """The answer to an objection about ``product``, honest about its ``ai_avoid_when``."""
+    """The answer to an objection about ``product``, honest about its ``ai_avoid_when``.
+
+    ``brands`` (the catalog's): see :func:`quotable`.
+    """
+    product = quotable(product, brands)
     suggested: Product | None = None
+    named: list[Product] = []
     if topic is ObjectionTopic.SHIPPING_RETURNS:
         return ObjectionAnswer(sentences=[say("shipping_returns", language)])
     if topic is ObjectionTopic.DURABILITY:
@@ -283,7 +328,7 @@ def objection(
     elif topic is ObjectionTopic.WORTH_IT:
         sentences = _worth_it(product, language)
     elif topic is ObjectionTopic.LEFT_HANDED:
-        sentences = _left_handed(catalog, product, preferences, language)
+        sentences, named = _left_handed(catalog, product, preferences, language)
     elif topic is ObjectionTopic.PRICE:
         sentences, suggested = _price(catalog, product, preferences, language)
     elif topic is ObjectionTopic.COMFORT:
@@ -292,4 +337,6 @@ def objection(
         sentences = [say("objection_other", language, name=product.name), _rating_sentence(product, language)]
         if product.ai_best_for:
             sentences.append(say("best_for_line", language, items=join(product.ai_best_for[:2], language)))
-    return ObjectionAnswer(sentences=[*sentences, *_avoid_when(product, language)], suggested=suggested)
+    return ObjectionAnswer(
+        sentences=[*sentences, *_avoid_when(product, language)], suggested=suggested, named=named
+    )

@@ -2,8 +2,10 @@
 
 Rows are the product's own data: price, rating, stock, then the level, weight, shape and play style
 attributes that any of them has, then every ``ai_comparison_points`` entry (a product without a point
-shows "—"). The pick is the product that breaks none of the shopper's hard constraints and scores best
-for their preferences (see :mod:`talkshop.advisor.ranking`); when none passes, the best scorer overall.
+shows "—"; what a note says about products outside the comparison is cut, see
+:mod:`talkshop.advisor.shop_text`). The pick is the product that breaks none of the shopper's hard
+constraints and scores best for their preferences (see :mod:`talkshop.advisor.ranking`); when none
+passes, the best scorer overall.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from talkshop.advisor.model import Comparison, ComparisonRow
 from talkshop.advisor.phrases import rating_text, say, term
 from talkshop.advisor.preferences import Preferences
 from talkshop.advisor.ranking import attribute_text, reasons, score, violations, weight_grams
+from talkshop.advisor.shop_text import names_other_products, without_other_products
 from talkshop.catalog.model import Product
 from talkshop.clock import utc_now
 from talkshop.search.service import format_price
@@ -61,7 +64,11 @@ _FACT_ROWS: tuple[tuple[str, Callable[[Product, Language], str | None]], ...] = 
 )
 
 
-def comparison_rows(products: Sequence[Product], language: Language) -> list[ComparisonRow]:
+def comparison_rows(
+    products: Sequence[Product], language: Language, brands: Sequence[str] = ()
+) -> list[ComparisonRow]:
+    """Fact rows, then the shop's comparison points; ``brands`` find notes' mentions of other products."""
+    compared = [product.name for product in products]
     rows: list[ComparisonRow] = []
     for label, cell in _FACT_ROWS:
         values = {product.id: cell(product, language) for product in products}
@@ -75,11 +82,18 @@ def comparison_rows(products: Sequence[Product], language: Language) -> list[Com
     by_label = {row.point.casefold(): row for row in rows}
     points = list(dict.fromkeys(point for product in products for point in product.ai_comparison_points))
     for point in points:
-        notes = {product.id: product.ai_comparison_points.get(point) for product in products}
+        if names_other_products(point, compared, brands):
+            continue  # "vs Vantaro Aero Control": about a product not in this comparison
+        notes = {
+            product.id: without_other_products(product.ai_comparison_points.get(point, ""), compared, brands)
+            for product in products
+        }
+        if not any(notes.values()):
+            continue
         same = by_label.get(point.casefold())
         if same is not None:  # the shop's note on a fact row ("Price") joins that row
             for key, note in notes.items():
-                if note is not None:
+                if note:
                     same.values[key] = f"{same.values[key]} ({note.rstrip('.')})"
             continue
         rows.append(ComparisonRow(point=point, values={key: note or MISSING for key, note in notes.items()}))
@@ -96,8 +110,12 @@ def compare(
     language: Language,
     *,
     now: datetime | None = None,
+    brands: Sequence[str] = (),
 ) -> Comparison:
-    """A comparison table of ``products`` (two or more, in the order given) and a pick for this shopper."""
+    """A comparison table of ``products`` (two or more, in the order given) and a pick for this shopper.
+
+    ``brands`` (the catalog's) let the shop's notes lose what they say about products not compared.
+    """
     if len(products) < 2:
         raise ValueError("a comparison needs at least two products")
     moment = now or utc_now()
@@ -111,7 +129,7 @@ def compare(
     template = "compare_pick" if _has_profile(preferences) else "compare_pick_plain"
     return Comparison(
         product_ids=[product.id for product in products],
-        rows=comparison_rows(products, language),
+        rows=comparison_rows(products, language, brands),
         recommended_product_id=pick.id,
         recommendation=say(template, language, name=pick.name, reasons=why),
     )

@@ -47,6 +47,10 @@ RECOMMENDATIONS = 3
 BRANDS_TTL_S = 60.0
 # Products named earlier in the chat that "the Feather" may refer to (most recent first).
 MAX_NAMED_PRODUCTS = 40
+# Search hits for the message whose names it may hold ("compare the Vantaro Strike 12K and ...").
+NAME_HITS = 10
+# Wishes besides level and budget that are enough to recommend without asking for those two.
+ENOUGH_WISHES = 2
 # A contradiction on these leaves nothing safe to recommend until the shopper answers.
 UNSAFE_CONTRADICTIONS = frozenset({"budget", "skill_level"})
 # Intents that must not touch what the advisor has learnt (nothing in them is about shopping).
@@ -58,6 +62,7 @@ _ENGLISH_CUES = frozenset(
 _OTHERS = frozenset(
     words("other others else different another otra otras otro otros autre autres outra outras")
 )
+_SIMILAR = frozenset(words("similar like same parecido parecida similaire pareil semelhante parecido"))
 _DIGITS_AND_MONEY = re.compile(r"[\d€$£]+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:\n])(?=\s)")
 
@@ -196,11 +201,19 @@ class RulesAdvisor:
             *(memory.purchased_products if memory else []),
         ]
         products = self._catalog.products(list(dict.fromkeys(named))[:MAX_NAMED_PRODUCTS])
+        product_names = {product_id: product.name for product_id, product in products.items()}
+        catalog_names = self._names_in_catalog(turn.message)
         classification = classify(
             turn.message,
-            product_names={product_id: product.name for product_id, product in products.items()},
+            product_names=product_names,
             has_recommendations=bool(session.shown_products),
+            catalog_names=catalog_names,
         )
+        said = [
+            name
+            for ref in classification.product_refs
+            if (name := product_names.get(ref) or catalog_names.get(ref)) is not None
+        ]
         known = session.preferences
         first_message = not any(message.role == Role.USER for message in session.messages)
         if first_message and memory is not None and known == Preferences():
@@ -210,9 +223,20 @@ class RulesAdvisor:
             classification=classification,
             language=_reply_language(turn.message, classification.language, session.language),
             known=known,
-            extraction=refine(known, turn.message, known_brands=self._known_brands()),
+            extraction=refine(known, turn.message, known_brands=self._known_brands(), product_names=said),
             products=products,
         )
+
+    def _names_in_catalog(self, message: str) -> dict[str, str]:
+        """Names of the search hits for the message: products it may name that the chat never showed.
+
+        One search of at most NAME_HITS cards; a one-word message names no product this way (a catalog
+        name is only recognised by two or more of its words), so it costs nothing.
+        """
+        if len(words(message)) < 2:
+            return {}
+        found = self._catalog.search(message, filters=SearchFilters(), limit=NAME_HITS)
+        return {card.id: card.name for card in found}
 
     # Answering ------------------------------------------------------------------------------------------
 
@@ -267,11 +291,19 @@ class RulesAdvisor:
         question = _contradiction_question(contradictions[0], language) if contradictions else None
         if any(item.field in UNSAFE_CONTRADICTIONS for item in contradictions):
             return _Answer(sentences=[question or ""], question=question, shown_products=[])
-        category = _category(reading)
+        message = reading.turn.message
+        refining = reading.classification.intent is Intent.REFINE
+        # Refining keeps to the product in focus (named, else the first card): its category when the chat
+        # named none ("cheaper" after three rackets is a cheaper racket), and its kind for "similar".
+        focus = self._targets(reading) if refining else []
+        category = _category(reading) or (focus[0].category if focus else None)
         excluded = set(reading.memory.dismissed_products if reading.memory else [])
-        if reading.classification.intent is Intent.REFINE and _asks_for_others(reading.turn.message):
+        if refining and _asks_for_others(message):
             excluded |= set(reading.session.shown_products)
-        query = _query(reading.turn.message, preferences, category)
+        query = _query(message, preferences, category)
+        if focus and set(words(message)) & _SIMILAR:
+            query = f"{query} {_likeness(focus[0])}"
+            excluded.add(focus[0].id)
         filters = _filters(preferences, category)
         found = self._catalog.search(query, filters=filters, needs=needs_of(preferences), limit=CANDIDATES)
         candidates = list(self._catalog.products([card.id for card in found]).values())
@@ -313,7 +345,7 @@ class RulesAdvisor:
             recommendations.append(extra[0])
             sentences.append(extra[1])
             shown.append(extra[0].product_id)
-        if question is None and preferences.skill_level is None and preferences.budget is None:
+        if question is None and not _enough_to_go_on(preferences):
             question = say("ask_level", language)
         if question is not None:
             sentences.append(question)
@@ -363,6 +395,7 @@ class RulesAdvisor:
         sentences = [say("no_match", language)]
         budget = preferences.budget
         offer: str | None = None
+        offered: list[str] = []
         if budget is not None:
             filters = SearchFilters(in_stock=True, min_rating=MIN_RATING, category=category)
             found = self._catalog.search(
@@ -387,12 +420,18 @@ class RulesAdvisor:
                 else:
                     price = format_price(cheapest.price, cheapest.currency)
                     offer = say("cheapest_option", language, name=cheapest.name, price=price)
+                    offered.append(cheapest.id)
         offer = offer or say("relax_filters", language)
         sentences.append(offer)
         if question is not None:
             sentences.append(question)
         # A "cheaper" that found nothing is not remembered as a budget; the cards stay on screen.
-        return _Answer(sentences=sentences, question=question or offer, preferences=reading.preferences)
+        return _Answer(
+            sentences=sentences,
+            question=question or offer,
+            mentioned_products=offered,
+            preferences=reading.preferences,
+        )
 
     def _upsell(
         self, product: Product, preferences: Preferences, language: Language, excluded: set[str]
@@ -463,7 +502,7 @@ class RulesAdvisor:
             question = say("which_product", language)
             return _Answer(sentences=[question], question=question)
         product = targets[0]
-        sentences = answers.details(product, language)
+        sentences = answers.details(product, language, self._known_brands())
         recommendations: list[RecommendedProduct] = []
         extra_ids: list[str] = []
         excluded = {
@@ -498,7 +537,9 @@ class RulesAdvisor:
         if len(targets) < 2:
             question = say("compare_need_two", language)
             return _Answer(sentences=[question], question=question)
-        comparison = compare(targets, reading.preferences, language, now=self._clock())
+        comparison = compare(
+            targets, reading.preferences, language, now=self._clock(), brands=self._known_brands()
+        )
         ids = [product.id for product in targets]
         return _Answer(
             sentences=[
@@ -521,9 +562,11 @@ class RulesAdvisor:
             question = say("which_product", language)
             return _Answer(sentences=[question], question=question)
         product = targets[0]
-        answer = answers.objection(topic, product, reading.preferences, language, self._catalog)
+        answer = answers.objection(
+            topic, product, reading.preferences, language, self._catalog, self._known_brands()
+        )
         recommendations: list[RecommendedProduct] = []
-        mentioned = [product.id]
+        mentioned = [product.id, *(item.id for item in answer.named)]
         suggested = answer.suggested
         if suggested is not None:
             mentioned.append(suggested.id)
@@ -594,6 +637,31 @@ def _category(reading: _Reading) -> str | None:
     if new:
         return new[-1]
     return current[-1] if current else None
+
+
+def _enough_to_go_on(preferences: Preferences) -> bool:
+    """A level or a budget, or at least ENOUGH_WISHES other wishes ("defensive style, prefer lightweight")."""
+    if preferences.skill_level is not None or preferences.budget is not None:
+        return True
+    weight = preferences.weight or preferences.min_weight_g or preferences.max_weight_g
+    wishes = [
+        preferences.play_style,
+        weight,
+        preferences.handedness,
+        preferences.shape,
+        *preferences.goals,
+        *preferences.physical_notes,
+        *preferences.materials,
+        *preferences.brands_liked,
+        *preferences.colours,
+    ]
+    return sum(wish is not None for wish in wishes) >= ENOUGH_WISHES
+
+
+def _likeness(product: Product) -> str:
+    """Search words for products like ``product``: its name without the brand, and its first tags."""
+    name = product.name.removeprefix(product.brand).strip()
+    return " ".join([name, *product.ai_tags[:5]])
 
 
 def _asks_for_others(message: str) -> bool:

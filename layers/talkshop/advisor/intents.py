@@ -15,17 +15,21 @@ Spanish, French and Portuguese for the core flows. The first rule that fires dec
 6. ``OFF_TOPIC``: weather, politics, homework, poems, jokes... (checked before shopping rules, so "a poem
    about rackets" stays off topic).
 7. ``DISCOUNT``: discount, coupon, promo code, voucher, descuento, réduction, desconto.
-8. ``COMPARE``: "compare", "vs", "difference between", or "which is better / or" naming two items.
-9. ``BUY``: "add to cart", "checkout", "I'll take it" always; "buy", "comprar", "acheter" when they point
-   at an item (pronoun, ordinal, product name) or name nothing to search for.
+8. ``COMPARE``: "compare", "vs", "difference between", or "which is better / or" naming two items; with
+   results on screen, "which one has the best rating?" (which + a superlative, no item or category named).
+9. ``BUY``: "add to cart", "add the first one to my cart", "checkout", "I'll take it" always; "buy",
+   "comprar", "acheter" when they point at an item (pronoun, ordinal, product name) or name nothing to
+   search for.
 10. ``OBJECTION`` with a topic: phrases that are objections anywhere ("too expensive", "worth it", "what
     about returns", "will it last") and topic words that also describe needs (comfort, left-handed,
-    tournaments, durability) only when they point at an item ("is *it* good for left-handed players?").
+    tournaments, durability) only when they point at an item ("is *it* good for left-handed players?"),
+    or, with results on screen, are a short question or open with a subjectless verb ("¿Es duradera?").
 11. ``PRODUCT_DETAILS``: "tell me more", "specs", "details", or an attribute question (weight, size,
     colour...) about an item; an item named with a need ("is the second one good for beginners?").
 12. ``REFINE`` (only with ``has_recommendations``): comparatives and "others" ("cheaper", "something
     lighter", "show me others", "in blue"), or needs and filters without a new category.
-13. ``DISCOVER``: a category, a need, a price, a rating, stock, a colour or size, or a gift.
+13. ``DISCOVER``: a category, a need, a price, a rating, stock, a colour, a size or weight in grams, or a
+    gift for someone or an occasion ("a gift for my brother"; "I need a gift" alone is ``VAGUE``).
 14. ``VAGUE``: a request that names none of those ("something good", "help me choose").
 15. Otherwise: an item mentioned -> ``PRODUCT_DETAILS`` (low confidence), else ``OFF_TOPIC`` (low).
 
@@ -96,7 +100,9 @@ class Classification(BaseModel):
     intent: Intent
     confidence: float = Field(ge=0, le=1, description="Fixed confidence of the rule that fired")
     objection_topic: ObjectionTopic | None = None
-    product_refs: list[str] = Field(default_factory=list, description="Keys of product_names mentioned")
+    product_refs: list[str] = Field(
+        default_factory=list, description="Keys of product_names or catalog_names mentioned"
+    )
     ordinal_refs: list[int] = Field(default_factory=list, description="1-based positions, in mention order")
     language: Language = Language.EN
     suspicious: bool = Field(default=False, description="Looks like prompt injection or data fishing")
@@ -211,6 +217,11 @@ _COMPARE = _Phrases("""
     comparacao, diferenca, diferencas, diferenca entre""")
 _COMPARE_WEAK = _word_set("""
     better best which or more less mejor cual o meilleur meilleure lequel laquelle ou melhor qual""")
+# "Which one has the best rating?" about the cards on screen: a comparison of them.
+_WHICH = _word_set("which cual cuales lequel laquelle lesquels lesquelles qual quais")
+_SUPERLATIVE = _word_set("""
+    best better most highest lowest cheapest lightest heaviest top mejor mejores meilleur meilleure
+    meilleurs melhor melhores""")
 
 _BUY = _Phrases("""
     add to cart, add it to cart, add it to my cart, add to my cart, add to basket, add it to my basket,
@@ -222,6 +233,12 @@ _BUY = _Phrases("""
     je le prends, je la prends, je prends, ajouter au panier, au panier, je l achete, je la veux,
     je le veux,
     vou levar, fico com, adicionar ao carrinho, carrinho, eu quero esse, eu quero essa, finalizar compra""")
+# "add the first one to my cart", "put the Feather in the basket", "añade la segunda al carrito".
+_ADD_TO_CART = re.compile(
+    r"\b(?:add|put|place|anade|agrega|mete|ajoute|ajouter|mets|adiciona|adicionar|coloca|poe)\b"
+    r"(?:\s+\S+){0,6}?\s+(?:to|in|into|on|al|en|a|au|dans|ao|no|na)\s+(?:(?:my|the|mi|el|le|mon|o|meu)\s+)?"
+    r"(?:cart|basket|carrito|cesta|panier|carrinho)\b"
+)
 _BUY_WEAK = _Phrases("""
     buy, buying, purchase, order it, order this, order that, order the, place the order, place an order,
     get it, get this one, get the, comprar, comprarla, comprarlo, compro, hacer el pedido,
@@ -236,6 +253,9 @@ _CHOOSE = _Phrases("""
 _PRONOUNS = _word_set("""
     it its this these those them they este esa ese estas estos ca cela celle celui ceci isso esse essa isto
     ele ela""")
+
+# Verbs that open a question about an item without naming it in Spanish, Portuguese and French.
+_SUBJECTLESS_VERBS = _word_set("es esta son sera sirve vale aguanta e fica serve dura est sera tient")
 
 # Objections: phrases that object wherever they are.
 _OBJECTION_STRONG: tuple[tuple[ObjectionTopic, _Phrases], ...] = (
@@ -342,7 +362,9 @@ _DETAILS_STRONG = _Phrases("""
     how much does, price of, reviews of, in stock, sold out, available, availability,
     mas informacion, mas sobre, detalles, caracteristicas, cuanto pesa, cuanto cuesta, cuentame mas,
     plus d infos, plus d informations, en savoir plus, details sur, caracteristiques, combien pese,
-    combien coute, mais informacoes, mais sobre, detalhes, quanto pesa, quanto custa, fale mais""")
+    combien coute, mais informacoes, mais sobre, detalhes, quanto pesa, quanto custa, fale mais,
+    hablame de, hableme de, cuentame de, cuentame sobre, dime mas, parle moi de, parle moi du,
+    parlez moi de, parlez moi du, fale me, fala me, me fale, me fala, conte me, me conte""")
 _DETAIL_ATTRIBUTES = _word_set("""
     weight weigh weighs grams balance shape core face material materials dimensions size sizes length
     thickness colour colours color colors price cost stock rating reviews warranty sole grip
@@ -364,7 +386,10 @@ _COLOURS = _word_set("""
     azul rojo roja negro negra blanco blanca verde rosa amarillo gris naranja morado
     bleu bleue rouge noir noire blanc blanche vert verte jaune violet
     vermelho vermelha preto preta branco branca amarelo cinza laranja roxo""")
-_SIZE = re.compile(r"\b(?:size|talla|taille|tamanho|pointure)\s*\d+|\b(?:eu|us|uk)\s*\d{1,2}\b")
+_SIZE = re.compile(
+    r"\b(?:size|talla|taille|tamanho|pointure)\s*\d+|\b(?:eu|us|uk)\s*\d{1,2}\b"
+    r"|\b\d{3}\s*(?:g|gr|grs|grams?|grammes?|gramos?|gramas?)\b"
+)
 
 _CATEGORY_WORDS = _word_set("""
     racket rackets racquet racquets paddle paddles pala palas raqueta raquetas raquette raquettes raquete
@@ -375,14 +400,20 @@ _CATEGORY_WORDS = _word_set("""
     cours aula aulas coffee cafe grinder grinders molinillo moulin moedor espresso beans kettle kettles
     dripper drippers tamper tampers filters filter mug mugs wristband wristbands accessories gear
     equipment""")
-_DISCOVER_EXTRA = _Phrases("""
-    gift, present, birthday, regalo, cadeau, presente, pour over, french press, moka pot""")
+_DISCOVER_EXTRA = _Phrases("pour over, french press, moka pot")
+# A gift is something to search for once it says who or what it is for ("a gift for my wife"); "I need a
+# gift" alone names nothing to search and gets a question.
+_GIFT = re.compile(
+    r"\b(?:gift|gifts|present|regalo|cadeau|presente)\b.*\b(?:for|para|pour|pra)\b"
+    r"|\b(?:birthday|christmas|anniversary|cumpleanos|navidad|anniversaire|noel|aniversario|natal)\b"
+)
 
 _VAGUE = _Phrases("""
     something, anything, something good, i want something, help me choose, help me pick, help me decide,
     recommend, recommendation, recommendations, suggest, suggestion, suggestions, what should i buy,
     what should i get, what do you have, what do you recommend, options, show me, i need, i want,
-    looking for, i m looking, any ideas, ideas, not sure what, dunno, you choose, surprise me,
+    looking for, i m looking, any ideas, ideas, not sure what, dunno, you choose, surprise me, gift, gifts,
+    present, regalo, cadeau, presente,
     algo, algo bueno, quiero algo, busco, recomienda, recomiendame, recomendacion, sugerencia, ayudame,
     quelque chose, je cherche, cherche, conseil, conseille, conseillez, recommandation, aidez moi,
     procuro, quero algo, algo bom, recomenda, recomendacao, sugestao, me ajuda""")
@@ -399,7 +430,7 @@ _ORDINAL_WORDS: dict[str, int] = {
 }  # fmt: skip
 _ENGLISH_ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth", "sixth"})
 # A word ordinal counts after one of these or before _ORDINAL_AFTER: "the first", "first one", "or second".
-_ORDINAL_BEFORE = _word_set("the el la lo le les o a or and vs versus y et e ou between entre")
+_ORDINAL_BEFORE = _word_set("the el la lo le les o a or and vs versus y et e ou between entre da do del")
 _ORDINAL_AFTER = _word_set("""
     one ones option choice pick recommendation suggestion uno una opcion um uma opcao""")
 _ORDINAL_NUMBER = re.compile(
@@ -533,14 +564,19 @@ def detect_language(text: str) -> Language:
 
 
 @lru_cache(maxsize=64)
-def _name_index(items: tuple[tuple[str, str], ...]) -> dict[tuple[str, ...], list[tuple[int, str]]]:
+def _name_index(
+    items: tuple[tuple[str, str], ...], strict: bool = False
+) -> dict[tuple[str, ...], list[tuple[int, str]]]:
     """Token sequence -> [(name words left unsaid, product key)] for every way a product may be named.
 
     A product is named by its key, its whole name, any run of two or more of its name's words that holds a
     distinctive word (or, with only generic words such as "Carbon Pro", that no other product's name holds),
     or a single distinctive word of four letters or more that no other product's name holds. "Words left
     unsaid" counts the name's meaningful words outside the run (not "padel", "racket" or a year): it prefers
-    "Aero Lite" over "Aero Lite Pro" when the shopper says "Aero Lite".
+    "Aero Lite" over "Aero Lite Pro" when the shopper says "Aero Lite". ``strict`` keeps only the key, the
+    whole name and runs with a distinctive word that start the name ("Kestrel Apex") or hold a model
+    number ("the Dive 500"): for products the chat has not shown, where "clay" or "advanced tactics" are
+    more likely the shopper's own words than the one search hit whose name holds them.
     """
     index: dict[tuple[str, ...], list[tuple[int, str]]] = {}
     shared_runs: dict[tuple[str, ...], list[tuple[int, str]]] = {}
@@ -566,16 +602,22 @@ def _name_index(items: tuple[tuple[str, str], ...]) -> dict[tuple[str, ...], lis
             for end in range(start + 2, len(tokens) + 1):
                 left = sum(meaningful[:start]) + sum(meaningful[end:])
                 if any(distinctive[start:end]):
-                    add(index, tokens[start:end], left, key)
+                    if not strict or _firm_run(tokens[start:end], start, distinctive):
+                        add(index, tokens[start:end], left, key)
                 elif any(meaningful[start:end]):
                     add(shared_runs, tokens[start:end], left, key)
             if distinctive[start] and len(tokens[start]) >= 4:
                 add(single, (tokens[start],), sum(meaningful) - 1, key)
-    for table in (shared_runs, single):
+    for table in () if strict else (shared_runs, single):
         for run, entries in table.items():
             if len(entries) == 1 and run not in index:
                 index[run] = entries
     return index
+
+
+def _firm_run(run: Sequence[str], start: int, distinctive: Sequence[bool]) -> bool:
+    """A run that names an unshown product: the name's distinctive first word onwards, or a model number."""
+    return (start == 0 and distinctive[0]) or any(char.isdigit() for token in run for char in token)
 
 
 def _is_filler(token: str) -> bool:
@@ -588,11 +630,20 @@ def _is_distinctive(token: str) -> bool:
     return not understand(token).needs
 
 
-def _product_refs(tokens: Sequence[str], product_names: Mapping[str, str]) -> tuple[list[str], set[int]]:
-    """The keys of the products named, in mention order, and the token positions their names take."""
-    if not product_names or not tokens:
+def _product_refs(
+    tokens: Sequence[str], product_names: Mapping[str, str], catalog_names: Mapping[str, str]
+) -> tuple[list[str], set[int]]:
+    """The keys of the products named, in mention order, and the token positions their names take.
+
+    ``product_names`` (the chat's products) are read leniently, ``catalog_names`` strictly (see
+    :func:`_name_index`); a way of naming that fits a chat product belongs to it.
+    """
+    if not (product_names or catalog_names) or not tokens:
         return [], set()
-    index = _name_index(tuple(product_names.items()))
+    index = dict(_name_index(tuple(product_names.items())))
+    others = tuple((key, name) for key, name in catalog_names.items() if key not in product_names)
+    for run, named_by in _name_index(others, strict=True).items():
+        index.setdefault(run, named_by)
     hits: list[tuple[int, int, list[tuple[int, str]]]] = []
     for start in range(len(tokens)):
         for length in range(1, min(_MAX_NAME_TOKENS, len(tokens) - start) + 1):
@@ -651,13 +702,15 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 class _Message:
     """One message read once: folded text, words, references and (lazily) its query understanding."""
 
-    def __init__(self, message: str, product_names: Mapping[str, str]) -> None:
+    def __init__(
+        self, message: str, product_names: Mapping[str, str], catalog_names: Mapping[str, str] = _EMPTY
+    ) -> None:
         self.text = message[:MAX_MESSAGE_CHARS]
         self.folded = fold(self.text)
         self.tokens = words(self.text)
         self.joined = " ".join(self.tokens)
         self.token_set = frozenset(self.tokens)
-        self.product_refs, named = _product_refs(self.tokens, product_names)
+        self.product_refs, named = _product_refs(self.tokens, product_names, catalog_names)
         # Words outside product names: "Nox Aero Lite Padel Racket" names a product, not the racket category.
         self.free_words = frozenset(token for index, token in enumerate(self.tokens) if index not in named)
         self.ordinal_refs = _ordinal_refs(self.folded, self.tokens)
@@ -678,6 +731,13 @@ class _Message:
         return self.item_count > 0 or bool(self.token_set & _PRONOUNS)
 
     @property
+    def implies_item(self) -> bool:
+        """A short question or a verb with no subject ("¿Es duradera?", "Durable?"): about the item shown."""
+        short_question = len(self.tokens) <= 3 and "?" in self.text
+        subjectless = bool(self.tokens) and self.tokens[0] in _SUBJECTLESS_VERBS and not self.names_category
+        return short_question or subjectless
+
+    @property
     def names_category(self) -> bool:
         return bool(self.free_words & _CATEGORY_WORDS)
 
@@ -688,7 +748,12 @@ class _Message:
     @property
     def has_search_content(self) -> bool:
         """A category, need, price, rating, stock, colour, size or gift: what makes a request not vague."""
-        if self.names_category or self.has_attributes or _DISCOVER_EXTRA.search(self.joined):
+        if (
+            self.names_category
+            or self.has_attributes
+            or _DISCOVER_EXTRA.search(self.joined)
+            or _GIFT.search(self.joined)
+        ):
             return True
         return self.has_needs_or_filters
 
@@ -702,11 +767,11 @@ class _Message:
         )
 
 
-def _objection(message: _Message) -> ObjectionTopic | None:
+def _objection(message: _Message, has_recommendations: bool) -> ObjectionTopic | None:
     for topic, phrases in _OBJECTION_STRONG:
         if phrases.search(message.joined):
             return topic
-    if message.points_at_item:
+    if message.points_at_item or (has_recommendations and message.implies_item):
         for topic, phrases in _OBJECTION_REFERENTIAL:
             if phrases.search(message.joined):
                 return topic
@@ -741,13 +806,21 @@ def _decide(
         return Intent.COMPARE, 0.9, None
     if message.item_count >= 2 and message.token_set & _COMPARE_WEAK:
         return Intent.COMPARE, 0.8, None
-    if _BUY.search(joined):
+    if (
+        has_recommendations
+        and not message.item_count
+        and not message.names_category
+        and message.token_set & _WHICH
+        and message.token_set & _SUPERLATIVE
+    ):
+        return Intent.COMPARE, 0.7, None
+    if _BUY.search(joined) or _ADD_TO_CART.search(joined):
         return Intent.BUY, 0.9, None
     if _BUY_WEAK.search(joined) and (message.item_count or not message.has_search_content):
         return Intent.BUY, 0.8, None
     if message.item_count and _CHOOSE.search(joined) and not _REFINE.search(joined):
         return Intent.BUY, 0.7, None
-    topic = _objection(message)
+    topic = _objection(message, has_recommendations)
     if topic is not None:
         return Intent.OBJECTION, 0.85 if topic is not ObjectionTopic.OTHER else 0.6, topic
     if _DETAILS_STRONG.search(joined) and (message.points_at_item or not message.names_category):
@@ -774,15 +847,21 @@ def _decide(
 
 
 def classify(
-    message: str, *, product_names: Mapping[str, str] = _EMPTY, has_recommendations: bool = False
+    message: str,
+    *,
+    product_names: Mapping[str, str] = _EMPTY,
+    has_recommendations: bool = False,
+    catalog_names: Mapping[str, str] = _EMPTY,
 ) -> Classification:
     """Read one shopper message into an intent; never raises on any string.
 
     ``product_names`` maps product keys (ids) to display names: the keys of those mentioned come back in
-    ``product_refs``. ``has_recommendations`` says the conversation already shows results, which is what
-    lets "cheaper" or "in blue" refine them. See the module docstring for the rules.
+    ``product_refs``. ``catalog_names`` are more products the message may name (search hits for it), only
+    recognised by their whole name or a run of their name's words holding a distinctive word ("the Dive
+    500"). ``has_recommendations`` says the conversation already shows results, which is what lets
+    "cheaper" or "in blue" refine them. See the module docstring for the rules.
     """
-    read = _Message(message, product_names)
+    read = _Message(message, product_names, catalog_names)
     suspicious = _SUSPICIOUS.search(read.folded) is not None
     intent, confidence, topic = _decide(read, has_recommendations, suspicious)
     return Classification(

@@ -26,8 +26,14 @@ Reading one message (English, with Spanish, French and Portuguese basics for the
   stops at punctuation or any other word; a mention joined to a negated one by "or", "and", "nor" or a
   slash is negated too ("not Vantaro or Kestrel"); a comma is not ("not light, heavy" is a correction).
 * Negated values are skipped ("not for beginners", "no heavy rackets", "no red"). Physical notes are read
-  even under a negation ("without elbow pain" still tells of an elbow). A product word right after a count
-  ("a bag for 2 rackets") yields when another category is named.
+  even under a negation ("without elbow pain" still tells of an elbow). A product word that is only the
+  context of the need, after a count or "for my" ("a bag for 2 rackets", "grips for my racket", "una
+  bolsa para mis palas"), yields when another category is named: the object of the need is wanted.
+* A play style is not a goal: "defensive" or "aggressive" set ``play_style`` only, while words that name a
+  goal ("control player", "power game") set both.
+* ``product_names`` are the names of products the message names (the caller resolves them): their words
+  are taken out first, so "compare the Vantaro Strike Pro 18K" likes no brand, wants no pro level and asks
+  for no category.
 
 Merging (:func:`refine`):
 
@@ -289,6 +295,11 @@ _CATEGORIES = _table(
         None: "good grip, better grip, great grip, more grip, grip on, grippy",
     }
 )
+# Words before a category word that make it the context of the need, not its object ("grips for my racket").
+_FOR_WORDS = _word_set("for para pour pra")
+_DETERMINERS = _word_set("""
+    my the your our his her a an two three both mi mis tu tus su sus la las el los ma mon mes ta ton tes sa
+    son ses le les nos meu minha meus minhas o os as""")
 # Negated words whose values come from understand(): "not for beginners", "no heavy rackets", "no power".
 _REJECTABLE: dict[str, Table] = {
     "weight": _table(
@@ -402,6 +413,10 @@ _MATERIAL_OF: dict[str, str] = {
     if phrase.strip()
 }
 _MATERIAL_RE = re.compile(_alternation(_MATERIAL_OF))
+# Style words that name no goal: "defensive" is a style, not a wish for control.
+_STYLE_ONLY_RE = re.compile(
+    _alternation(" ".join(key) for key, value in _PLAY_STYLES.items() if value in ("defensive", "aggressive"))
+)
 
 
 @lru_cache(maxsize=64)
@@ -534,8 +549,41 @@ def _read_weights(folded: str) -> tuple[str, int | None, int | None]:
     return text, floor, ceiling
 
 
-def _read(message: str, known_brands: Iterable[str], default_currency: str = "EUR") -> _Reading:
+@lru_cache(maxsize=64)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Product names (folded), also without a trailing parenthesis or their first word (the brand)."""
+    phrases: set[str] = set()
+    for name in names:
+        bare = re.sub(r"\s*\([^)]*\)\s*$", "", name)
+        for variant in (name, bare):
+            tokens = words(variant)
+            phrases.add(" ".join(tokens))
+            if len(tokens) >= 3:
+                phrases.add(" ".join(tokens[1:]))
+    phrases.discard("")
+    return re.compile(_alternation(phrases)) if phrases else None
+
+
+def _is_context(tokens: Sequence[str], start: int) -> bool:
+    """Whether the category word at ``start`` is what the need is for ("for my racket", "for 2 rackets")."""
+    before = list(tokens[max(0, start - 2) : start])
+    if before and before[-1].isdigit():
+        return True
+    if before and before[-1] in _FOR_WORDS:
+        return True
+    return len(before) == 2 and before[0] in _FOR_WORDS and before[1] in _DETERMINERS
+
+
+def _read(
+    message: str,
+    known_brands: Iterable[str],
+    default_currency: str = "EUR",
+    product_names: Sequence[str] = (),
+) -> _Reading:
     folded = fold(message[:MAX_QUERY_CHARS])
+    names = _names_pattern(tuple(product_names))
+    if names is not None:
+        folded = names.sub(" ", folded)
     rejected: dict[str, set[str]] = {}
     correcting = _CORRECTION_RE.search(_APOSTROPHES_RE.sub("", folded)) is not None
 
@@ -630,15 +678,16 @@ def _read(message: str, known_brands: Iterable[str], default_currency: str = "EU
 
     category_mentions = _scan(tokens, _CATEGORIES)
     _reject(rejected, "categories", category_mentions)
-    counted = {m.value for m in category_mentions if m.start > 0 and tokens[m.start - 1].isdigit()}
     categories = _positive(category_mentions)
     if len(categories) > 1:
-        uncounted = {
-            m.value
-            for m in category_mentions
-            if not m.negated and not (m.start > 0 and tokens[m.start - 1].isdigit())
-        }
-        categories = [c for c in categories if c in uncounted or c not in counted]
+        wanted = {m.value for m in category_mentions if not m.negated and not _is_context(tokens, m.start)}
+        if wanted:
+            categories = [category for category in categories if category in wanted]
+
+    # "defensive" reads as a control need in search; here it is a style, and only other words give goals.
+    goal_needs = set(needs)
+    if _STYLE_ONLY_RE.search(text):
+        goal_needs &= set(understand(_STYLE_ONLY_RE.sub(" ", text), default_currency=default_currency).needs)
 
     budget: Budget | None = None
     if understood.filters.min_price is not None or understood.filters.max_price is not None:
@@ -652,7 +701,7 @@ def _read(message: str, known_brands: Iterable[str], default_currency: str = "EU
         budget=budget,
         skill_level=skill,
         play_style=styles[0] if styles else None,
-        goals=[_GOALS[need] for need in needs if need in _GOALS],
+        goals=[_GOALS[need] for need in needs if need in _GOALS and need in goal_needs],
         brands_liked=liked,
         brands_disliked=disliked,
         materials=materials,
@@ -668,13 +717,14 @@ def _read(message: str, known_brands: Iterable[str], default_currency: str = "EU
     return _Reading(preferences, rejected, correcting)
 
 
-def extract(message: str, known_brands: Iterable[str] = ()) -> Preferences:
+def extract(message: str, known_brands: Iterable[str] = (), product_names: Sequence[str] = ()) -> Preferences:
     """The preferences one message states (see the module docstring for every rule). Never raises on text.
 
     ``known_brands`` are the catalog's brand names; a brand is recognised only if listed there. Amounts are
-    minor units; without a currency in the message, euros.
+    minor units; without a currency in the message, euros. ``product_names`` are names of products the
+    message names, whose words state no preference.
     """
-    return _read(message, known_brands).preferences
+    return _read(message, known_brands, product_names=product_names).preferences
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -750,15 +800,22 @@ def _add(items: Iterable[str], more: Iterable[str], removed: Iterable[str] = ())
     return [item for item in dict.fromkeys([*items, *more]) if item not in gone]
 
 
-def refine(current: Preferences, message: str, known_brands: Iterable[str] = ()) -> Extraction:
+def refine(
+    current: Preferences,
+    message: str,
+    known_brands: Iterable[str] = (),
+    product_names: Sequence[str] = (),
+) -> Extraction:
     """Merge a new message into the current preferences: updates, accumulated lists and contradictions.
 
     A new value replaces the old one unless the two contradict each other (module docstring); then the old
     value is kept and a :class:`Contradiction` with a question for the shopper is returned, unless the
     message marks itself as a correction or negates the old value. ``changed`` lists the fields whose value
-    differs from ``current``, in field order. ``current`` is not modified.
+    differs from ``current``, in field order. ``current`` is not modified. ``product_names``: see
+    :func:`extract`.
     """
-    reading = _read(message, known_brands, current.budget.currency if current.budget else "EUR")
+    currency = current.budget.currency if current.budget else "EUR"
+    reading = _read(message, known_brands, currency, product_names)
     new = reading.preferences
     rejected = reading.rejected
     updates: dict[str, object] = {}
