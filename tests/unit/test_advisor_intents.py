@@ -185,6 +185,11 @@ def test_table_is_large_and_covers_every_intent_and_topic() -> None:
         ("under 100 euros", []),
         ("bag for 2 rackets", []),
         ("the first one, the first one", [1]),
+        ("compare the first two", [1, 2]),
+        ("the top 3 please", [1, 2, 3]),
+        ("compara los dos primeros", [1, 2]),
+        ("les deux premières", [1, 2]),
+        ("as duas primeiras", [1, 2]),
     ],
 )
 def test_ordinals(message: str, expected: list[int]) -> None:

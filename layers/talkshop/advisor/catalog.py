@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 
 from talkshop.catalog.model import Product, ProductStatus
@@ -13,12 +14,25 @@ from talkshop.search.model import SearchFilters
 from talkshop.search.service import FoundProduct, SearchRequest, SearchService
 
 ProductLookup = Callable[[Sequence[str]], dict[str, Product]]
+# Brands change only when a creator adds one: every engine turn reads them, the index is asked once a minute.
+BRANDS_TTL_S = 60.0
 
 
 class LiveCatalog:
-    def __init__(self, search: SearchService, lookup: ProductLookup) -> None:
+    def __init__(
+        self,
+        search: SearchService,
+        lookup: ProductLookup,
+        *,
+        brands_ttl_s: float = BRANDS_TTL_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._search = search
         self._lookup = lookup
+        self._brands_ttl_s = brands_ttl_s
+        self._monotonic = monotonic
+        self._brands: list[str] = []
+        self._brands_read_at: float | None = None
 
     def search(
         self, query: str, *, filters: SearchFilters, needs: Sequence[str] = (), limit: int = 20
@@ -40,7 +54,11 @@ class LiveCatalog:
         }
 
     def brands(self) -> list[str]:
-        return self._search.index.brands()
+        now = self._monotonic()
+        if self._brands_read_at is None or now - self._brands_read_at > self._brands_ttl_s:
+            self._brands = self._search.index.brands()
+            self._brands_read_at = now
+        return self._brands
 
 
 class ProductsInMemory:

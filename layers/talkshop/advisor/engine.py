@@ -9,7 +9,6 @@ stores what it returns. Every product fact in the text is filled in from product
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +43,6 @@ __all__ = ["RulesAdvisor", "needs_of", "split_sentences"]
 
 CANDIDATES = 30
 RECOMMENDATIONS = 3
-BRANDS_TTL_S = 60.0
 # Products named earlier in the chat that "the Feather" may refer to (most recent first).
 MAX_NAMED_PRODUCTS = 40
 # Search hits for the message whose names it may hold ("compare the Vantaro Strike 12K and ...").
@@ -140,14 +138,9 @@ class _Answer(BaseModel):
 class RulesAdvisor:
     """The deterministic advisor: the default engine, and the fallback of the LLM ones."""
 
-    def __init__(
-        self, catalog: ShopCatalog, clock: Clock = utc_now, *, brands_ttl_s: float = BRANDS_TTL_S
-    ) -> None:
+    def __init__(self, catalog: ShopCatalog, clock: Clock = utc_now) -> None:
         self._catalog = catalog
         self._clock = clock
-        self._brands_ttl_s = brands_ttl_s
-        self._brands: list[str] = []
-        self._brands_read_at: float | None = None
 
     def respond(self, turn: TurnContext) -> Iterator[ReplyEvent]:
         reply = self.reply(turn)
@@ -183,11 +176,7 @@ class RulesAdvisor:
     # Reading --------------------------------------------------------------------------------------------
 
     def _known_brands(self) -> list[str]:
-        now = time.monotonic()
-        if self._brands_read_at is None or now - self._brands_read_at > self._brands_ttl_s:
-            self._brands = self._catalog.brands()
-            self._brands_read_at = now
-        return self._brands
+        return self._catalog.brands()
 
     def _read(self, turn: TurnContext) -> _Reading:
         session, memory = turn.session, turn.memory
@@ -297,7 +286,7 @@ class RulesAdvisor:
         # named none ("cheaper" after three rackets is a cheaper racket), and its kind for "similar".
         focus = self._targets(reading) if refining else []
         category = _category(reading) or (focus[0].category if focus else None)
-        excluded = set(reading.memory.dismissed_products if reading.memory else [])
+        excluded = _never_again(reading.memory)
         if refining and _asks_for_others(message):
             excluded |= set(reading.session.shown_products)
         query = _query(message, preferences, category)
@@ -406,7 +395,7 @@ class RulesAdvisor:
                 product
                 for product in self._catalog.products([card.id for card in found]).values()
                 if not violations(product, unbudgeted, category)
-                and product.id not in (reading.memory.dismissed_products if reading.memory else [])
+                and product.id not in _never_again(reading.memory)
             ]
             same_currency = [product for product in options if product.currency == budget.currency]
             if options and not same_currency:
@@ -505,10 +494,7 @@ class RulesAdvisor:
         sentences = answers.details(product, language, self._known_brands())
         recommendations: list[RecommendedProduct] = []
         extra_ids: list[str] = []
-        excluded = {
-            *reading.session.shown_products,
-            *(reading.memory.dismissed_products if reading.memory else []),
-        }
+        excluded = {*reading.session.shown_products, *_never_again(reading.memory)}
         extra = self._upsell(product, reading.preferences, language, excluded) if product.stock > 0 else None
         if extra is not None:
             recommendations.append(extra[0])
@@ -627,6 +613,11 @@ def _contradiction_question(contradiction: Contradiction, language: Language) ->
         previous=term(contradiction.previous, language),
         new=term(contradiction.new, language),
     )
+
+
+def _never_again(memory: ShopperMemory | None) -> set[str]:
+    """Products not to offer this shopper again: those they dismissed, and those they already bought."""
+    return set(memory.dismissed_products + memory.purchased_products) if memory else set()
 
 
 def _category(reading: _Reading) -> str | None:

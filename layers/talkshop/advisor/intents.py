@@ -438,6 +438,18 @@ _ORDINAL_NUMBER = re.compile(
     r"\s*#?\s*(\d{1,2})\b"
 )
 
+# "The first two", "los dos primeros", "les deux premières", "as duas primeiras": the first n cards.
+_FIRST_N = re.compile(
+    r"\b(?:first|top)\s+(two|three|four|2|3|4)\b"
+    r"|\b(two|three|four|dos|tres|cuatro|deux|trois|quatre|dois|duas|quatro|2|3|4)\s+"
+    r"(?:first|primer[oa]s|premier(?:e)?s|primeir[oa]s)\b"
+)
+_COUNTS = {
+    "two": 2, "dos": 2, "deux": 2, "dois": 2, "duas": 2, "2": 2,
+    "three": 3, "tres": 3, "trois": 3, "3": 3,
+    "four": 4, "cuatro": 4, "quatre": 4, "quatro": 4, "4": 4,
+}  # fmt: skip
+
 # Name words that say nothing about which product is meant.
 _NAME_FILLER = _word_set("padel the a an of for and with by de la le el du des da do das dos e y et")
 # Tokens that never identify one product alone ("padel", "racket", "pro", "2025"...).
@@ -668,6 +680,9 @@ def _product_refs(
 
 def _ordinal_refs(folded: str, tokens: Sequence[str]) -> list[int]:
     found: list[tuple[int, int]] = []
+    for match in _FIRST_N.finditer(folded):
+        count = _COUNTS[match.group(1) or match.group(2)]
+        found += [(match.start(), position) for position in range(1, count + 1)]
     for match in _ORDINAL_NUMBER.finditer(folded):
         value = int(match.group(1) or match.group(2))
         if 1 <= value <= 20:

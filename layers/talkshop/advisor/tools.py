@@ -228,7 +228,9 @@ class ToolBox:
         if len(ids) < 2:
             raise ToolError("compare needs two different products")
         products = [self._product(product_id) for product_id in ids]
-        self.comparison = compare(products, self._preferences, self._language, now=self._clock())
+        self.comparison = compare(
+            products, self._preferences, self._language, now=self._clock(), brands=self._catalog.brands()
+        )
         return {
             "products": [self._card(product) for product in products],
             "rows": [row.model_dump() for row in self.comparison.rows],
