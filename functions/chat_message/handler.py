@@ -5,14 +5,20 @@ then `reply` with the whole answer (as POST /api/chat/message gives it), then `d
 REST API buffers a response, so on AWS the events arrive together at the end; the format is the same
 one a streaming transport delivers piece by piece, so clients need not change. Errors (refused
 input, someone else's chat, a concurrent change) are ordinary JSON answers, not events.
+
+A retry is safe with a client message id (`clientMessageId` in the body or the `Idempotency-Key`
+header): a message this chat has recorded under that id is answered again from the record (on the
+stream: its whole text as one `delta`, then `reply`, then `done`), never turned into a second turn.
 """
 
 import json
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.metrics import MetricUnit
 
-from talkshop.advisor.chat_api import ChatMessageRequest, ChatReply
+from talkshop.advisor.chat_api import CLIENT_MESSAGE_ID_PATTERN, ChatMessageRequest, ChatReply
 from talkshop.api.app import create_app, error_responses, json_response, lambda_entrypoint
 from talkshop.api.context import caller, chat_service
 from talkshop.api.observability import metrics
@@ -24,6 +30,16 @@ _REFUSALS = error_responses(400, 401, 403, 404, 409, 413, 415, 422)
 
 def _server_sent_event(name: str, data: str) -> str:
     return f"event: {name}\ndata: {data}\n\n"
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=CLIENT_MESSAGE_ID_PATTERN,
+        description="The same as clientMessageId (send one of them, or both equal)",
+    ),
+]
 
 
 def _count(reply: ChatReply) -> None:
@@ -38,9 +54,11 @@ def _count(reply: ChatReply) -> None:
     tags=["chat"],
     responses={200: {"description": "The advisor's answer"}, **_REFUSALS},
 )
-def send_message(request: ChatMessageRequest) -> Response[ChatReply]:
-    reply = chat_service().reply(request, caller(app))
-    _count(reply)
+def send_message(request: ChatMessageRequest, idempotency_key: IdempotencyKey = None) -> Response[ChatReply]:
+    answer = chat_service().begin_turn(request.with_idempotency_key(idempotency_key), caller(app))
+    reply = answer.reply()
+    if not answer.replayed:
+        _count(reply)
     return json_response(reply)
 
 
@@ -55,12 +73,13 @@ def send_message(request: ChatMessageRequest) -> Response[ChatReply]:
         **_REFUSALS,
     },
 )
-def stream_message(request: ChatMessageRequest) -> Response[str]:
-    turn = chat_service().begin_turn(request, caller(app))
+def stream_message(request: ChatMessageRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    answer = chat_service().begin_turn(request.with_idempotency_key(idempotency_key), caller(app))
     events = []
-    for event in turn.events():
+    for event in answer.events():
         if isinstance(event, ChatReply):
-            _count(event)
+            if not answer.replayed:
+                _count(event)
             events.append(_server_sent_event("reply", event.model_dump_json(by_alias=True)))
         else:
             events.append(_server_sent_event("delta", json.dumps({"text": event.text})))

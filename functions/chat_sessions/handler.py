@@ -5,6 +5,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
 from talkshop.advisor.chat_api import (
@@ -21,6 +22,13 @@ from talkshop.api.observability import metrics
 from talkshop.ontology.model import Identifier
 
 app = create_app()
+
+SessionId = Annotated[Identifier, Path()]
+# The answer of the routes that change a chat: the chat, or a refusal.
+_CHAT_CHANGED: dict[int, OpenAPIResponse] = {
+    200: {"description": "The chat"},
+    **error_responses(400, 401, 404, 409, 415, 422),
+}
 
 
 @app.post(
@@ -44,7 +52,7 @@ def start_chat(request: StartChatRequest) -> Response[StartedChat]:
     tags=["chat"],
     responses={200: {"description": "The chat"}, **error_responses(401, 404, 422)},
 )
-def read_chat(id: Annotated[Identifier, Path()]) -> Response[SessionView]:
+def read_chat(id: SessionId) -> Response[SessionView]:
     return json_response(SessionView.of(chat_sessions().get(id, caller(app))))
 
 
@@ -66,12 +74,9 @@ def list_chats(
     "/api/chat/session/<id>/preferences",
     summary="Correct the preferences the advisor inferred",
     tags=["chat"],
-    responses={200: {"description": "The chat"}, **error_responses(400, 401, 404, 409, 415, 422)},
+    responses=_CHAT_CHANGED,
 )
-def correct_preferences(
-    id: Annotated[Identifier, Path()],
-    preferences: PreferencesView,
-) -> Response[SessionView]:
+def correct_preferences(id: SessionId, preferences: PreferencesView) -> Response[SessionView]:
     session = chat_sessions().correct_preferences(id, preferences.to_preferences(), caller(app))
     return json_response(SessionView.of(session))
 
@@ -80,12 +85,9 @@ def correct_preferences(
     "/api/chat/session/<id>/feedback",
     summary="Rate the chat (this ends it) and react to its recommendations",
     tags=["chat"],
-    responses={200: {"description": "The chat"}, **error_responses(400, 401, 404, 409, 415, 422)},
+    responses=_CHAT_CHANGED,
 )
-def give_feedback(
-    id: Annotated[Identifier, Path()],
-    feedback: FeedbackRequest,
-) -> Response[SessionView]:
+def give_feedback(id: SessionId, feedback: FeedbackRequest) -> Response[SessionView]:
     session = chat_sessions().give_feedback(id, feedback, caller(app))
     metrics.add_metric(name="ChatFeedback", unit=MetricUnit.Count, value=1)
     return json_response(SessionView.of(session))

@@ -10,8 +10,9 @@ import pytest
 from talkshop.catalog.creators import CreatorService
 from talkshop.data.repository import Repository
 from talkshop.local.apigateway import LocalLambdaContext, match_route, proxy_event
-from talkshop.local.invoke import HttpResult, handler_for, invoke
+from talkshop.local.invoke import handler_for, invoke
 from tests.conftest import ADMIN_KEY, table_snapshot
+from tests.integration.http import assert_error, call
 
 
 def racket(**overrides: Any) -> dict[str, Any]:
@@ -42,29 +43,6 @@ def keys(repository: Repository) -> dict[str, str]:
         "padelnest": creators.add("PadelNest", "padelnest").api_key,
         "courtcraft": creators.add("CourtCraft", "courtcraft").api_key,
     }
-
-
-def call(
-    method: str,
-    path: str,
-    key: str | None = None,
-    body: Any = None,
-    raw: bytes | None = None,
-    query: str = "",
-    headers: dict[str, str] | None = None,
-) -> HttpResult:
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if key:
-        all_headers["Authorization"] = f"Bearer {key}"
-    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    return invoke(method, path, query_string=query, headers=all_headers, body=payload)
-
-
-def assert_error(result: HttpResult, status: int, code: str) -> None:
-    assert result.status == status, result.body
-    error = result.json()["error"]
-    assert error["code"] == code
-    assert error["message"]
 
 
 def test_creator_creates_reads_updates_and_deletes_a_product(keys: dict[str, str]) -> None:

@@ -15,16 +15,16 @@ from talkshop.advisor.service import ChatSessions
 from talkshop.api import context
 from talkshop.clock import utc_now
 from talkshop.local.apigateway import LocalLambdaContext
-from talkshop.local.invoke import HttpResult, invoke
 from tests.chat_fakes import EchoAdvisor, FixedCatalog, demo_products
 from tests.conftest import ADMIN_KEY, table_snapshot
+from tests.integration.http import assert_error, call
 
 RACKET = "vantaro-aero-lite"
 OTHER_RACKET = "nordpala-fjord-round"
 
 
 @pytest.fixture(autouse=True)
-def scripted_engine(table: Any) -> Iterator[None]:
+def scripted_engine(table: Any) -> Iterator[EchoAdvisor]:
     catalog = FixedCatalog(demo_products())
     engine = EchoAdvisor()
     # Undone before the environment's own teardown resets the context (which needs the originals).
@@ -32,28 +32,8 @@ def scripted_engine(table: Any) -> Iterator[None]:
         patch.setattr(context, "shop_catalog", lambda: catalog)
         patch.setattr(context, "advisor", lambda: engine)
         context.chat_service.cache_clear()
-        yield
+        yield engine
     context.chat_service.cache_clear()
-
-
-def call(
-    method: str,
-    path: str,
-    key: str | None = None,
-    body: Any = None,
-    raw: bytes | None = None,
-    query: str = "",
-) -> HttpResult:
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    return invoke(method, path, query_string=query, headers=headers, body=payload)
-
-
-def assert_error(result: HttpResult, status: int, code: str) -> None:
-    assert result.status == status, result.body
-    assert result.json()["error"]["code"] == code
 
 
 def new_chat(body: dict[str, Any] | None = None) -> tuple[str, str]:
@@ -243,3 +223,79 @@ def test_the_sweeper_lambda_abandons_idle_chats() -> None:
         patch.setattr(sweeper, "chat_sessions", lambda: later)
         assert sweeper.lambda_handler({}, LocalLambdaContext("chat_sweeper", 120, 512)) == {"abandoned": 1}
     assert call("GET", f"/api/chat/session/{session_id}", token).json()["status"] == "abandoned"
+
+
+def sse_events(body: bytes) -> list[tuple[str, Any]]:
+    blocks = [block.split("\n") for block in body.decode().split("\n\n") if block]
+    return [(name.removeprefix("event: "), json.loads(data.removeprefix("data: "))) for name, data in blocks]
+
+
+def test_a_retried_message_is_answered_from_the_record(table: Any, scripted_engine: EchoAdvisor) -> None:
+    session_id, token = new_chat()
+    body = {"sessionId": session_id, "message": f"{RACKET} {OTHER_RACKET}", "clientMessageId": "m-1"}
+    first = call("POST", "/api/chat/message", token, body)
+    assert first.status == 200, first.body
+    before = table_snapshot(table)
+
+    by_body = call("POST", "/api/chat/message", token, body)
+    by_header = call(
+        "POST",
+        "/api/chat/message",
+        token,
+        {"sessionId": session_id, "message": f"{RACKET} {OTHER_RACKET}"},
+        headers={"Idempotency-Key": "m-1"},
+    )
+    streamed = call("POST", "/api/chat/message/stream", token, body, headers={"idempotency-key": "m-1"})
+
+    assert len(scripted_engine.turns) == 1
+    assert table_snapshot(table) == before
+    expected = {**first.json(), "usage": by_body.json()["usage"]}
+    assert by_body.json() == expected
+    assert by_header.json() == expected
+    assert streamed.status == 200, streamed.body
+    assert sse_events(streamed.body) == [
+        ("delta", {"text": expected["response"]}),
+        ("reply", expected),
+        ("done", {}),
+    ]
+    history = call("GET", f"/api/chat/session/{session_id}", token).json()["messages"]
+    assert history[0]["clientMessageId"] == "m-1"
+    assert history[1]["shownProducts"] == [RACKET, OTHER_RACKET]
+    assert history[1]["comparison"]["productIds"] == [RACKET, OTHER_RACKET]
+
+
+def test_a_stream_retry_of_a_streamed_message_replays_it(scripted_engine: EchoAdvisor) -> None:
+    session_id, token = new_chat()
+    body = {"sessionId": session_id, "message": RACKET}
+    streams = [
+        call("POST", "/api/chat/message/stream", token, body, headers={"Idempotency-Key": "m-1"})
+        for _ in range(2)
+    ]
+    first, again = (sse_events(result.body) for result in streams)
+    assert len(scripted_engine.turns) == 1
+    assert [name for name, _ in again] == ["delta", "reply", "done"]
+    assert again[1][1]["response"] == first[-2][1]["response"]
+    assert again[1][1]["suggestedProducts"] == first[-2][1]["suggestedProducts"]
+
+
+@pytest.mark.parametrize(
+    ("body_id", "header", "status", "code"),
+    [
+        ("m-1", "m-2", 422, "idempotency_key_mismatch"),
+        (None, "no spaces", 422, "validation_error"),
+        ("no spaces", None, 422, "validation_error"),
+        ("m-0", None, 409, "idempotency_key_reused"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/chat/message", "/api/chat/message/stream"])
+def test_a_bad_or_reused_client_message_id_is_refused_and_changes_nothing(
+    table: Any, path: str, body_id: str | None, header: str | None, status: int, code: str
+) -> None:
+    session_id, token = new_chat()
+    recorded = {"sessionId": session_id, "message": RACKET, "clientMessageId": "m-0"}
+    assert call("POST", "/api/chat/message", token, recorded).status == 200
+    before = table_snapshot(table)
+    body = {"sessionId": session_id, "message": OTHER_RACKET, "clientMessageId": body_id}
+    result = call("POST", path, token, body, headers={"Idempotency-Key": header} if header else None)
+    assert_error(result, status, code)
+    assert table_snapshot(table) == before

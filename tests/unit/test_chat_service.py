@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from talkshop.advisor import service as service_module
 from talkshop.advisor.chat_api import (
@@ -359,3 +360,166 @@ def test_stored_chats_are_things_listed_by_user_and_status(
     assert stored.ref.type == "conversation_session"
     assert stored.item["GSI3PK"].startswith("USER#ana#")
     assert stored.item["GSI4PK"] == "STATUS#conversation_session#active"
+
+
+def send(chats: ChatService, session_id: str, message: str, client_message_id: str) -> ChatReply:
+    request = ChatMessageRequest(session_id=session_id, message=message, client_message_id=client_message_id)
+    return chats.reply(request, shopper("ana"))
+
+
+def test_a_retried_message_gets_its_recorded_answer_without_a_second_turn(
+    chats: ChatService, engine: EchoAdvisor, table: Any
+) -> None:
+    session_id = start(chats)
+    message = f"compare {RACKET} {OTHER_RACKET} under 100 euros"
+    first = send(chats, session_id, message, "m-1")
+    before = table_snapshot(table)
+
+    again = send(chats, session_id, message, "m-1")
+
+    assert len(engine.turns) == 1
+    assert table_snapshot(table) == before
+    assert again.model_dump(exclude={"usage"}) == first.model_dump(exclude={"usage"})
+    assert again.usage.cost_usd == 0  # answering again spent nothing
+    assert [card.id for card in again.suggested_products] == [RACKET, OTHER_RACKET]
+    assert again.comparison is not None
+    session = chats.get(session_id, ADMIN)
+    assert session.messages[0].client_message_id == "m-1"
+    assert session.messages[1].recommendation_ids == [item.id for item in first.recommendations]
+
+
+def test_a_retry_of_an_earlier_turn_answers_that_turn(chats: ChatService, engine: EchoAdvisor) -> None:
+    session_id = start(chats)
+    first = send(chats, session_id, "something good", "m-1")
+    second = send(chats, session_id, f"show me {RACKET}", "m-2")
+
+    again = send(chats, session_id, "something good", "m-1")
+
+    assert len(engine.turns) == 2
+    assert again.response == first.response
+    assert again.question == first.question == "What will you use it for?"
+    assert again.suggested_products == []
+    assert again.recommendations == []
+    assert send(chats, session_id, f"show me {RACKET}", "m-2").recommendations == second.recommendations
+    assert chats.get(session_id, ADMIN).message_count == 4
+
+
+def test_a_replayed_card_is_rebuilt_from_the_products_data(
+    repository: Repository, clock: FakeClock, engine: EchoAdvisor
+) -> None:
+    products = {product.id: product for product in demo_products()}
+    catalog = FixedCatalog(list(products.values()))
+    chats = ChatService(ConversationStore(repository, clock), catalog, engine, clock)
+    session_id = start(chats)
+    send(chats, session_id, f"{RACKET} {OTHER_RACKET}", "m-1")
+
+    repriced = products[RACKET].model_copy(update={"price": 1234})
+    chats.catalog = FixedCatalog([repriced])  # the other one left the catalog
+
+    again = send(chats, session_id, f"{RACKET} {OTHER_RACKET}", "m-1")
+    assert [(card.id, card.price) for card in again.suggested_products] == [(RACKET, 1234)]
+    assert [item.product_id for item in again.recommendations] == [RACKET, OTHER_RACKET]
+
+
+def test_an_id_reused_for_another_message_is_refused(chats: ChatService, table: Any) -> None:
+    session_id = start(chats)
+    send(chats, session_id, f"{RACKET}", "m-1")
+    before = table_snapshot(table)
+    with pytest.raises(Conflict) as refused:
+        send(chats, session_id, f"{OTHER_RACKET}", "m-1")
+    assert refused.value.code == "idempotency_key_reused"
+    assert table_snapshot(table) == before
+
+
+def test_client_message_ids_belong_to_their_chat(chats: ChatService, engine: EchoAdvisor) -> None:
+    first = start(chats)
+    second = chats.start(StartChatRequest(), shopper("ana")).id
+    send(chats, first, f"{RACKET}", "m-1")
+    send(chats, second, f"{RACKET}", "m-1")
+    assert len(engine.turns) == 2
+    assert chats.get(second, ADMIN).message_count == 2
+
+
+def test_a_retry_is_answered_even_after_the_chat_ended(chats: ChatService, engine: EchoAdvisor) -> None:
+    session_id = start(chats)
+    first = send(chats, session_id, f"{RACKET}", "m-1")
+    chats.give_feedback(session_id, FeedbackRequest(satisfaction=4), shopper("ana"))
+    assert send(chats, session_id, f"{RACKET}", "m-1").response == first.response
+    with pytest.raises(Conflict) as refused:
+        send(chats, session_id, f"{RACKET}", "m-2")
+    assert refused.value.code == "session_completed"
+
+
+def test_a_replay_streams_the_whole_text_then_the_reply(chats: ChatService) -> None:
+    session_id = start(chats)
+    first = send(chats, session_id, f"{RACKET}", "m-1")
+    request = ChatMessageRequest(session_id=session_id, message=f"{RACKET}", client_message_id="m-1")
+    answer = chats.begin_turn(request, shopper("ana"))
+    assert answer.replayed
+    events = list(answer.events())
+    assert events[0] == TextDelta(text=first.response)
+    assert isinstance(events[1], ChatReply)
+    assert events[1].response == first.response
+    assert len(events) == 2
+
+
+def test_the_loser_of_a_race_between_duplicates_gets_the_winners_answer(
+    chats: ChatService, engine: EchoAdvisor
+) -> None:
+    session_id = start(chats)
+    request = ChatMessageRequest(session_id=session_id, message=f"{RACKET}", client_message_id="m-1")
+    late = chats.begin_turn(request, shopper("ana"))
+    assert not late.replayed
+    winner = chats.reply(request, shopper("ana"))
+    events_before = event_types(chats, session_id)
+
+    loser = late.reply()
+
+    assert loser.model_dump(exclude={"usage"}) == winner.model_dump(exclude={"usage"})
+    assert event_types(chats, session_id) == events_before
+    assert chats.get(session_id, ADMIN).message_count == 2
+    assert len(chats.store.recommendations_in(session_id)) == 1
+
+
+def test_the_loser_of_a_race_with_another_message_is_refused(chats: ChatService) -> None:
+    session_id = start(chats)
+    late = chats.begin_turn(
+        ChatMessageRequest(session_id=session_id, message=f"{RACKET}", client_message_id="m-1"),
+        shopper("ana"),
+    )
+    send(chats, session_id, f"{OTHER_RACKET}", "m-2")
+    with pytest.raises(Conflict) as refused:
+        late.reply()
+    assert refused.value.code == "concurrent_update"
+    assert chats.get(session_id, ADMIN).message_count == 2
+
+
+@pytest.mark.parametrize(
+    ("body_id", "header", "expected"),
+    [(None, None, None), ("m-1", None, "m-1"), (None, "m-1", "m-1"), ("m-1", "m-1", "m-1")],
+)
+def test_the_idempotency_key_header_is_the_client_message_id(
+    body_id: str | None, header: str | None, expected: str | None
+) -> None:
+    request = ChatMessageRequest(session_id="chs_1", message="hi", client_message_id=body_id)
+    assert request.with_idempotency_key(header).client_message_id == expected
+
+
+@pytest.mark.parametrize(
+    ("body_id", "header", "code"),
+    [("m-1", "m-2", "idempotency_key_mismatch"), (None, "no spaces", "invalid_idempotency_key"),
+     (None, "x" * 101, "invalid_idempotency_key")],
+)  # fmt: skip
+def test_a_bad_or_contradicting_idempotency_key_is_refused(
+    body_id: str | None, header: str, code: str
+) -> None:
+    request = ChatMessageRequest(session_id="chs_1", message="hi", client_message_id=body_id)
+    with pytest.raises(InvalidInput) as refused:
+        request.with_idempotency_key(header)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("client_message_id", ["", "a b", "x" * 101, "é"])
+def test_a_bad_client_message_id_is_invalid(client_message_id: str) -> None:
+    with pytest.raises(ValidationError):
+        ChatMessageRequest(session_id="chs_1", message="hi", client_message_id=client_message_id)

@@ -6,6 +6,7 @@ with camelCase aliases, so the two cannot drift apart field by field.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from talkshop.advisor.model import (
     Usage,
 )
 from talkshop.advisor.preferences import Budget, Contradiction, Preferences
+from talkshop.errors import InvalidInput
 from talkshop.ontology.model import Identifier
 
 CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
@@ -33,6 +35,10 @@ MAX_REACTIONS = 50
 MessageText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)
 ]
+# A client's idempotency key for one message: a UUID, a ULID or any short token of its own.
+CLIENT_MESSAGE_ID_PATTERN = r"^[A-Za-z0-9._:~-]{1,100}$"
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+ClientMessageId = Annotated[str, StringConstraints(pattern=CLIENT_MESSAGE_ID_PATTERN)]
 
 
 class BudgetView(Budget):
@@ -54,15 +60,17 @@ class PreferencesView(Preferences):
         return cls.model_validate(preferences.model_dump())
 
 
+class ComparisonView(Comparison):
+    model_config = CAMEL
+
+
 class MessageView(ChatMessage):
     model_config = CAMEL
 
+    comparison: ComparisonView | None = None
+
 
 class UsageView(Usage):
-    model_config = CAMEL
-
-
-class ComparisonView(Comparison):
     model_config = CAMEL
 
 
@@ -151,6 +159,28 @@ class ChatMessageRequest(BaseModel):
     session_id: Identifier
     message: MessageText
     user_id: Identifier | None = Field(default=None, description="If given, must be the chat's shopper")
+    client_message_id: ClientMessageId | None = Field(
+        default=None,
+        description="Makes a retry safe: the same id on the same chat answers the recorded turn again "
+        "instead of a second turn. The Idempotency-Key header is the same thing.",
+    )
+
+    def with_idempotency_key(self, header: str | None) -> ChatMessageRequest:
+        """The request with the Idempotency-Key header's value as its client message id: one of the
+        two, or both when they agree."""
+        if header is None:
+            return self
+        if not re.fullmatch(CLIENT_MESSAGE_ID_PATTERN, header):
+            raise InvalidInput(
+                f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 100 letters, digits or ._:~- characters.",
+                code="invalid_idempotency_key",
+            )
+        if self.client_message_id not in (None, header):
+            raise InvalidInput(
+                f"clientMessageId and the {IDEMPOTENCY_KEY_HEADER} header differ: send one of them.",
+                code="idempotency_key_mismatch",
+            )
+        return self.model_copy(update={"client_message_id": header})
 
 
 class ProductCard(BaseModel):

@@ -62,7 +62,22 @@ class Reaction(StrEnum):
     PURCHASED = "purchased"
 
 
+class ComparisonRow(BaseModel):
+    point: str
+    values: dict[str, str] = Field(description="Product id -> what the data says on this point")
+
+
+class Comparison(BaseModel):
+    product_ids: list[str]
+    rows: list[ComparisonRow]
+    recommended_product_id: str | None = None
+    recommendation: str = Field(description="Which suits this shopper's profile, and why")
+
+
 class ChatMessage(BaseModel):
+    """One message of a chat. What an assistant message records beyond its text is what replaying
+    its turn needs (a retried message with the same client id gets this turn's answer again)."""
+
     model_config = ConfigDict(extra="forbid")
 
     role: Role
@@ -71,6 +86,15 @@ class ChatMessage(BaseModel):
     mentioned_products: list[str] = Field(default_factory=list)
     mentioned_creators: list[str] = Field(default_factory=list)
     intent: Intent | None = None
+    # User messages: the client's idempotency key of the turn, if it sent one.
+    client_message_id: str | None = None
+    # Assistant messages: card ids in display order, the turn's ai_recommendation ids, and the parts of
+    # the answer that are not in its text.
+    shown_products: list[str] = Field(default_factory=list)
+    recommendation_ids: list[str] = Field(default_factory=list)
+    comparison: Comparison | None = None
+    question: str | None = None
+    engine: str | None = None
 
 
 class Usage(BaseModel):
@@ -123,18 +147,6 @@ class ConversationSession(BaseModel):
     ended_at: datetime | None = None
     message_count: int = 0
     version: int = 0
-
-
-class ComparisonRow(BaseModel):
-    point: str
-    values: dict[str, str] = Field(description="Product id -> what the data says on this point")
-
-
-class Comparison(BaseModel):
-    product_ids: list[str]
-    rows: list[ComparisonRow]
-    recommended_product_id: str | None = None
-    recommendation: str = Field(description="Which suits this shopper's profile, and why")
 
 
 class RecommendedProduct(BaseModel):

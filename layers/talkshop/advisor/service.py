@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from talkshop.advisor.chat_api import (
     StartedChat,
     UsageView,
 )
+from talkshop.advisor.intents import Intent
 from talkshop.advisor.model import (
     IDLE_MINUTES_BEFORE_ABANDONED,
     MAX_SESSION_MESSAGES,
@@ -47,8 +48,9 @@ from talkshop.advisor.model import (
     ShopperMemory,
     TextDelta,
     TurnContext,
+    Usage,
 )
-from talkshop.advisor.preferences import Preferences
+from talkshop.advisor.preferences import Contradiction, Preferences
 from talkshop.advisor.store import (
     AiRecommendation,
     ConversationStore,
@@ -92,48 +94,27 @@ def _not_found(session_id: str) -> NotFound:
     return NotFound(f"No chat {session_id!r}.", code="session_not_found")
 
 
+# A card's fields that are the product's own, copied as they are (the others are derived below).
+_PRODUCT_FIELDS_ON_A_CARD = set(ProductCard.model_fields) & set(Product.model_fields)
+
+
 def product_card(product: Product) -> ProductCard:
     return ProductCard(
-        id=product.id,
-        name=product.name,
-        brand=product.brand,
-        category=product.category,
-        creator_id=product.creator_id,
-        price=product.price,
-        currency=product.currency,
+        **product.model_dump(include=_PRODUCT_FIELDS_ON_A_CARD),
         price_display=format_price(product.price, product.currency),
-        stock=product.stock,
         in_stock=product.stock > 0,
-        rating=product.rating,
         image=product.images[0].url if product.images else None,
     )
 
 
-class Turn:
-    """One shopper message, checked and ready to answer. Checks happen when it is made, so a refused
-    message is an ordinary error answer, before any text is streamed."""
+class Answer:
+    """What begin_turn gives: events() streams the answer, reply() waits for it whole."""
 
-    def __init__(
-        self, service: ChatService, loaded: LoadedSession, message: str, memory: ShopperMemory | None
-    ) -> None:
-        self._service = service
-        self._loaded = loaded
-        self._message = message
-        self._memory = memory
-        self._received_at = service.clock()
+    #: True when the answer comes from the record of an earlier request (a retry), not a new turn.
+    replayed = False
 
     def events(self) -> Iterator[ChatEvent]:
-        """The engine's text deltas as they come, then the recorded reply (after the commit)."""
-        turn = TurnContext(session=self._loaded.session, message=self._message, memory=self._memory)
-        reply: AdvisorReply | None = None
-        for event in self._service.advisor.respond(turn):
-            if isinstance(event, TextDelta):
-                yield event
-            else:
-                reply = event
-        if reply is None:
-            raise RuntimeError("the engine ended without a reply")
-        yield self._service.record_turn(self._loaded, self._message, self._received_at, reply, self._memory)
+        raise NotImplementedError
 
     def reply(self) -> ChatReply:
         answer: ChatReply | None = None
@@ -142,6 +123,51 @@ class Turn:
                 answer = event
         assert answer is not None, "events() always ends with the reply"
         return answer
+
+
+class RecordedAnswer(Answer):
+    """A retried message's turn, answered again from the record: its whole text as one delta, then
+    the reply. Nothing is computed or written."""
+
+    replayed = True
+
+    def __init__(self, reply: ChatReply) -> None:
+        self._reply = reply
+
+    def events(self) -> Iterator[ChatEvent]:
+        yield TextDelta(text=self._reply.response)
+        yield self._reply
+
+
+class Turn(Answer):
+    """One shopper message, checked and ready to answer. Checks happen when it is made, so a refused
+    message is an ordinary error answer, before any text is streamed."""
+
+    def __init__(
+        self,
+        service: ChatService,
+        loaded: LoadedSession,
+        request: ChatMessageRequest,
+        memory: ShopperMemory | None,
+    ) -> None:
+        self._service = service
+        self._loaded = loaded
+        self._request = request
+        self._memory = memory
+        self._received_at = service.clock()
+
+    def events(self) -> Iterator[ChatEvent]:
+        """The engine's text deltas as they come, then the recorded reply (after the commit)."""
+        turn = TurnContext(session=self._loaded.session, message=self._request.message, memory=self._memory)
+        reply: AdvisorReply | None = None
+        for event in self._service.advisor.respond(turn):
+            if isinstance(event, TextDelta):
+                yield event
+            else:
+                reply = event
+        if reply is None:
+            raise RuntimeError("the engine ended without a reply")
+        yield self._service.record_turn(self._loaded, self._request, self._received_at, reply, self._memory)
 
 
 class ChatSessions:
@@ -389,18 +415,23 @@ class ChatService(ChatSessions):
 
     # Messages
 
-    def begin_turn(self, request: ChatMessageRequest, principal: Principal) -> Turn:
+    def begin_turn(self, request: ChatMessageRequest, principal: Principal) -> Answer:
+        """The turn of a message, checked; or, for a client message id this chat has recorded, that
+        turn's answer again (a retry: no engine call, nothing written)."""
         loaded = self._owned(request.session_id, principal)
         session = loaded.session
         if request.user_id is not None and request.user_id != session.user_id:
             raise Forbidden("userId is not this chat's shopper.", code="user_mismatch")
+        recorded = self._recorded_answer(session, request)
+        if recorded is not None:
+            return RecordedAnswer(recorded)
         if session.status == SessionStatus.COMPLETED:
             raise Conflict("This chat has ended; start a new one.", code="session_completed")
         if len(session.messages) + 2 > MAX_SESSION_MESSAGES:
             raise Conflict(
                 "This chat is full; start a new one (what was learnt carries over).", code="session_full"
             )
-        return Turn(self, loaded, request.message, self.store.memory(session.user_id))
+        return Turn(self, loaded, request, self.store.memory(session.user_id))
 
     def reply(self, request: ChatMessageRequest, principal: Principal) -> ChatReply:
         return self.begin_turn(request, principal).reply()
@@ -408,7 +439,7 @@ class ChatService(ChatSessions):
     def record_turn(
         self,
         loaded: LoadedSession,
-        message: str,
+        request: ChatMessageRequest,
         received_at: datetime,
         reply: AdvisorReply,
         memory: ShopperMemory | None,
@@ -446,17 +477,26 @@ class ChatService(ChatSessions):
             )
         recommended = [item.product_id for item in recommendations]
 
-        messages = [
-            *session.messages,
-            ChatMessage(role=Role.USER, content=message, timestamp=received_at, intent=reply.intent),
-            ChatMessage(
-                role=Role.ASSISTANT,
-                content=reply.text[:8000],
-                timestamp=now,
-                mentioned_products=mentioned,
-                mentioned_creators=creators,
-            ),
-        ]
+        asked = ChatMessage(
+            role=Role.USER,
+            content=request.message,
+            timestamp=received_at,
+            intent=reply.intent,
+            client_message_id=request.client_message_id,
+        )
+        answered = ChatMessage(
+            role=Role.ASSISTANT,
+            content=reply.text[:8000],
+            timestamp=now,
+            mentioned_products=mentioned,
+            mentioned_creators=creators,
+            shown_products=shown,
+            recommendation_ids=[item.id for item in recommendations],
+            comparison=reply.comparison,
+            question=reply.question,
+            engine=reply.engine,
+        )
+        messages = [*session.messages, asked, answered]
         updated = session.model_copy(
             update={
                 # A new message brings an abandoned chat back.
@@ -496,36 +536,44 @@ class ChatService(ChatSessions):
             work, self._turn_events(updated, assistant_index, reply, mentioned, recommendations, viewed)
         )
         self.store.stage_memory(work, remembered)
-        work.commit()
-
-        return ChatReply(
-            session_id=session.id,
-            response=reply.text,
-            suggested_products=[product_card(products[product_id]) for product_id in shown],
-            recommendations=[
-                RecommendationView(
-                    id=item.id,
-                    product_id=item.product_id,
-                    type=item.type,
-                    reasons=item.reasons,
-                    confidence=item.confidence,
-                )
-                for item in recommendations
-            ],
-            comparison=ComparisonView.model_validate(reply.comparison.model_dump())
-            if reply.comparison
-            else None,
-            question=reply.question,
-            internal_state=InternalState(
-                intent=reply.intent,
-                language=reply.language,
-                needs=reply.needs,
-                preferences=PreferencesView.of(reply.preferences),
-                contradictions=reply.contradictions,
-                engine=reply.engine,
-            ),
-            usage=UsageView.model_validate(reply.usage.model_dump()),
+        try:
+            work.commit()
+        except Conflict:
+            # A duplicate of this message may have won the race: then its answer is this one's.
+            winner = self._recorded_answer(self._loaded(session.id).session, request)
+            if winner is None:
+                raise
+            return winner
+        return _chat_reply(
+            updated, reply.intent, answered, recommendations, products, reply.contradictions, reply.usage
         )
+
+    def _recorded_answer(self, session: ConversationSession, request: ChatMessageRequest) -> ChatReply | None:
+        """The recorded answer to the request's client message id in this chat, if there is one."""
+        if request.client_message_id is None:
+            return None
+        for index, asked in enumerate(session.messages[:-1]):
+            if asked.role != Role.USER or asked.client_message_id != request.client_message_id:
+                continue
+            if asked.content != request.message:
+                raise Conflict(
+                    f"clientMessageId {request.client_message_id!r} was used for another message in "
+                    "this chat; use a new id for a new message.",
+                    code="idempotency_key_reused",
+                )
+            answered = session.messages[index + 1]
+            recorded = {item.id: item for item, _ in self.store.recommendations_in(session.id)}
+            return _chat_reply(
+                session,
+                # Every turn records its intent; only messages stored before intents were lack one.
+                asked.intent or Intent.VAGUE,
+                answered,
+                [recorded[id_] for id_ in answered.recommendation_ids if id_ in recorded],
+                self.catalog.products(answered.shown_products),
+                contradictions=[],
+                usage=Usage(),  # answering again costs nothing
+            )
+        return None
 
     def _turn_events(
         self,
@@ -577,6 +625,51 @@ class ChatService(ChatSessions):
             for product_id in viewed[:limit]
         ]
         return events
+
+
+def _chat_reply(
+    session: ConversationSession,
+    intent: Intent,
+    answered: ChatMessage,
+    recommendations: Sequence[AiRecommendation],
+    products: Mapping[str, Product],
+    contradictions: list[Contradiction],
+    usage: Usage,
+) -> ChatReply:
+    """The answer of a turn from what it recorded: its assistant message, its recommendations and the
+    session after it; cards from the products' data (a product that left the catalog has none)."""
+    return ChatReply(
+        session_id=session.id,
+        response=answered.content,
+        suggested_products=[
+            product_card(products[product_id])
+            for product_id in answered.shown_products
+            if product_id in products
+        ],
+        recommendations=[
+            RecommendationView(
+                id=item.id,
+                product_id=item.product_id,
+                type=item.type,
+                reasons=item.reasons,
+                confidence=item.confidence,
+            )
+            for item in recommendations
+        ],
+        comparison=ComparisonView.model_validate(answered.comparison.model_dump())
+        if answered.comparison
+        else None,
+        question=answered.question,
+        internal_state=InternalState(
+            intent=intent,
+            language=session.language,
+            needs=session.needs,
+            preferences=PreferencesView.of(session.preferences),
+            contradictions=contradictions,
+            engine=answered.engine or "",
+        ),
+        usage=UsageView.model_validate(usage.model_dump()),
+    )
 
 
 def _remember_reactions(memory: ShopperMemory, reactions: dict[str, Reaction]) -> ShopperMemory:

@@ -120,6 +120,19 @@ def _session_from_stored(stored: StoredEntity) -> ConversationSession:
     return ConversationSession.model_validate({**stored.data, "id": stored.ref.id, "version": stored.version})
 
 
+def _recommendation_data(recommendation: AiRecommendation) -> dict[str, object]:
+    return recommendation.model_dump(mode="json", exclude={"id", "version"})
+
+
+def _recommendation_index(recommendation: AiRecommendation) -> IndexEntries:
+    """Listed by its chat (the conversation facet), by shopper and by the product's creator."""
+    return IndexEntries(
+        owner_id=recommendation.creator_id,
+        user_id=recommendation.user_id,
+        facet=(CONVERSATION_FACET, recommendation.conversation_id),
+    )
+
+
 def _recommendation_from_stored(stored: StoredEntity) -> AiRecommendation:
     return AiRecommendation.model_validate({**stored.data, "id": stored.ref.id, "version": stored.version})
 
@@ -201,12 +214,8 @@ class ConversationStore:
 
         work.create(
             ref,
-            recommendation.model_dump(mode="json", exclude={"id", "version"}),
-            IndexEntries(
-                owner_id=recommendation.creator_id,
-                user_id=recommendation.user_id,
-                facet=(CONVERSATION_FACET, recommendation.conversation_id),
-            ),
+            _recommendation_data(recommendation),
+            _recommendation_index(recommendation),
             recommendation.created_at,
             exists,
         )
@@ -230,12 +239,8 @@ class ConversationStore:
         changed = recommendation.model_copy(update={"reaction": reaction})
         work.replace(
             stored,
-            changed.model_dump(mode="json", exclude={"id", "version"}),
-            IndexEntries(
-                owner_id=changed.creator_id,
-                user_id=changed.user_id,
-                facet=(CONVERSATION_FACET, changed.conversation_id),
-            ),
+            _recommendation_data(changed),
+            _recommendation_index(changed),
             self.clock(),
             on_conflict=lambda: _session_changed(changed.conversation_id),
         )

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import CORSConfig
 ORIGINS_VARIABLE = "TALKSHOP_CORS_ORIGINS"
 ANY_ORIGIN = "*"
 # The creator's API key travels as a bearer token, never a cookie, so "*" is safe here.
-ALLOWED_HEADERS = ("Authorization", "Content-Type", "If-Match")
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key")
 EXPOSED_HEADERS = ("ETag", "Location")
 MAX_AGE_SECONDS = 3600
 
