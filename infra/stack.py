@@ -11,7 +11,13 @@ from constructs import Construct
 from infra.constructs.api import Api, Throttling
 from infra.constructs.events import EventBus, event_bus_name_for
 from infra.constructs.firewall import Firewall
-from infra.constructs.functions import ApiFunctions, LlmWiring, SearchWiring, TalkshopFunction
+from infra.constructs.functions import (
+    ApiFunctions,
+    FunctionSettings,
+    LlmWiring,
+    SearchWiring,
+    TalkshopFunction,
+)
 from infra.constructs.indexer import SearchIndexer
 from infra.constructs.layer import TalkshopLayer
 from infra.constructs.llm import LlmSecret
@@ -77,14 +83,17 @@ class TalkshopStack(Stack):
         searching = SearchWiring(
             layer=self.search_layer.layer, search=self.search, actions=SEARCH_READ_ACTIONS
         )
-        self.api_functions = ApiFunctions(
-            self,
-            "Functions",
+        shared = FunctionSettings(
             table=self.storage.table,
             layer=self.layer.layer,
             admin_key=self.admin_key.secret,
             log_level=log_level,
             cors_allow_origins=cors_allow_origins,
+        )
+        self.api_functions = ApiFunctions(
+            self,
+            "Functions",
+            shared=shared,
             search=searching,
             llm=LlmWiring(
                 layer=self.llm_layer.layer,
@@ -95,34 +104,13 @@ class TalkshopStack(Stack):
         self.search_indexer = SearchIndexer(
             self,
             "SearchIndexer",
-            table=self.storage.table,
-            layer=self.layer.layer,
-            admin_key=self.admin_key.secret,
+            shared=shared,
             search=SearchWiring(
                 layer=self.search_layer.layer, search=self.search, actions=SEARCH_WRITE_ACTIONS
             ),
-            log_level=log_level,
-            cors_allow_origins=cors_allow_origins,
         )
-        self.event_publisher = EventPublisher(
-            self,
-            "EventPublisher",
-            table=self.storage.table,
-            layer=self.layer.layer,
-            admin_key=self.admin_key.secret,
-            event_bus=self.event_bus,
-            log_level=log_level,
-            cors_allow_origins=cors_allow_origins,
-        )
-        self.chat_sweeper = ChatSweeper(
-            self,
-            "ChatSweeper",
-            table=self.storage.table,
-            layer=self.layer.layer,
-            admin_key=self.admin_key.secret,
-            log_level=log_level,
-            cors_allow_origins=cors_allow_origins,
-        )
+        self.event_publisher = EventPublisher(self, "EventPublisher", shared=shared, event_bus=self.event_bus)
+        self.chat_sweeper = ChatSweeper(self, "ChatSweeper", shared=shared)
         self.chat_alarms = FunctionAlarms(
             self, "ChatMessageAlarms", function=self.api_functions.functions[CHAT_MESSAGE.name]
         )

@@ -62,6 +62,17 @@ XRAY_WILDCARD_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no re
 
 
 @dataclass(frozen=True)
+class FunctionSettings:
+    """What every function of the stack shares; each construct adds only what makes its functions differ."""
+
+    table: dynamodb.ITable
+    layer: lambda_.ILayerVersion
+    admin_key: secretsmanager.ISecret
+    log_level: str = "INFO"
+    cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,)
+
+
+@dataclass(frozen=True)
 class LlmWiring:
     """What a ``uses_llm`` function gets: the LLM layer, the API keys' secret and the LLM configuration."""
 
@@ -95,16 +106,13 @@ class TalkshopFunction(Construct):
         construct_id: str,
         *,
         spec: FunctionSpec,
-        table: dynamodb.ITable,
-        layer: lambda_.ILayerVersion,
-        admin_key: secretsmanager.ISecret,
-        log_level: str,
-        cors_allow_origins: Sequence[str],
+        shared: FunctionSettings,
         search: SearchWiring | None = None,
         llm: LlmWiring | None = None,
         wildcard_reason: str = XRAY_WILDCARD_REASON,
     ) -> None:
         super().__init__(scope, construct_id)
+        table = shared.table
         if spec.uses_search and search is None:
             raise ValueError(f"{spec.name} uses search: pass the search layer and domain (search=...)")
         if spec.uses_llm and llm is None:
@@ -129,15 +137,15 @@ class TalkshopFunction(Construct):
         )
         environment = {
             TABLE_NAME_VARIABLE: table.table_name,
-            cors.ORIGINS_VARIABLE: ",".join(cors_allow_origins),
+            cors.ORIGINS_VARIABLE: ",".join(shared.cors_allow_origins),
             "POWERTOOLS_SERVICE_NAME": spec.name,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            "POWERTOOLS_LOG_LEVEL": log_level,
+            "POWERTOOLS_LOG_LEVEL": shared.log_level,
         }
         if spec.needs_admin_key:
-            admin_key.grant_read(self.role)
-            environment[ADMIN_KEY_SECRET_VARIABLE] = admin_key.secret_arn
-        layers = [layer]
+            shared.admin_key.grant_read(self.role)
+            environment[ADMIN_KEY_SECRET_VARIABLE] = shared.admin_key.secret_arn
+        layers = [shared.layer]
         if spec.uses_search and search is not None:
             layers.append(search.layer)
             search.search.grant(self.role, search.actions)
@@ -196,11 +204,7 @@ class ApiFunctions(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        table: dynamodb.ITable,
-        layer: lambda_.ILayerVersion,
-        admin_key: secretsmanager.ISecret,
-        log_level: str = "INFO",
-        cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,),
+        shared: FunctionSettings,
         search: SearchWiring | None = None,
         llm: LlmWiring | None = None,
     ) -> None:
@@ -210,11 +214,7 @@ class ApiFunctions(Construct):
                 self,
                 function_construct_id(spec),
                 spec=spec,
-                table=table,
-                layer=layer,
-                admin_key=admin_key,
-                log_level=log_level,
-                cors_allow_origins=cors_allow_origins,
+                shared=shared,
                 search=search if spec.uses_search else None,
                 llm=llm if spec.uses_llm else None,
             )

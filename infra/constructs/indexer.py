@@ -2,22 +2,18 @@
 
 The function is built from ``talkshop.api.routes.SEARCH_INDEXER`` by ``TalkshopFunction`` (same log
 group, role, layers and variables as any ``uses_search`` function, plus PUT/DELETE on the domain). It
-reads the stream through ``infra.constructs.streams.subscribe_to_stream`` (bounded retries, dead-letter
-queue, alarm), only product entity items (a filter built from ``talkshop.data.keys``).
+is a ``infra.constructs.streams.StreamConsumer`` (bounded retries, dead-letter queue, alarm) reading only
+product entity items (a filter built from ``talkshop.data.keys``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.constructs.functions import SearchWiring, TalkshopFunction
-from infra.constructs.streams import STREAM_WILDCARD_REASON, StreamSettings, subscribe_to_stream
+from infra.constructs.functions import FunctionSettings, SearchWiring
+from infra.constructs.streams import StreamConsumer, StreamSettings
 from talkshop.api.routes import SEARCH_INDEXER
 from talkshop.data import keys
 from talkshop.ontology.model import Dimension, EntityRef, ThingType
@@ -51,46 +47,28 @@ def product_filter() -> dict[str, object]:
     }
 
 
-class SearchIndexer(Construct):
-    """``function`` (a TalkshopFunction), ``dead_letter_queue``, ``dead_letter_alarm``, ``event_source``."""
+class SearchIndexer(StreamConsumer):
+    """The indexer function with its stream wiring (see ``StreamConsumer``) and the domain's write access."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        table: dynamodb.ITable,
-        layer: lambda_.ILayerVersion,
-        admin_key: secretsmanager.ISecret,
+        shared: FunctionSettings,
         search: SearchWiring,
-        log_level: str = "INFO",
-        cors_allow_origins: Sequence[str] = ("*",),
         stream: StreamSettings = INDEXER_STREAM,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self.function = TalkshopFunction(
-            self,
-            "Function",
+        super().__init__(
+            scope,
+            construct_id,
             spec=SEARCH_INDEXER,
-            table=table,
-            layer=layer,
-            admin_key=admin_key,
-            log_level=log_level,
-            cors_allow_origins=cors_allow_origins,
+            shared=shared,
             search=search,
-            wildcard_reason=STREAM_WILDCARD_REASON,
-        )
-        subscription = subscribe_to_stream(
-            self,
-            function=self.function.function,
-            table=table,
-            settings=stream,
+            stream=stream,
             filter_pattern=product_filter(),
             alarm_description=(
                 "Search indexing gave up on a batch of table changes: see the message in the search "
                 "indexer's dead-letter queue and re-index those products (docs/infrastructure.md)."
             ),
         )
-        self.event_source = subscription.event_source
-        self.dead_letter_queue = subscription.dead_letter_queue
-        self.dead_letter_alarm = subscription.dead_letter_alarm

@@ -25,6 +25,22 @@ SLOW_SHARE = 0.8
 SLOW_PERIODS = 3
 
 
+def alarm_on_any(
+    scope: Construct, construct_id: str, description: str, metric: cloudwatch.IMetric
+) -> cloudwatch.Alarm:
+    """An alarm on the first occurrence in a period of ``metric`` (no data is no occurrence)."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_description=description,
+        metric=metric,
+        threshold=0,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
 class FunctionAlarms(Construct):
     """``errors``, ``throttles`` and ``slow`` alarms of one function."""
 
@@ -32,25 +48,17 @@ class FunctionAlarms(Construct):
         super().__init__(scope, construct_id)
         name = function.spec.name
         lambda_function = function.function
-        self.errors = cloudwatch.Alarm(
+        self.errors = alarm_on_any(
             self,
             "Errors",
-            alarm_description=f"{name} failed (an unhandled error or a timeout): see its logs and traces.",
-            metric=lambda_function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            f"{name} failed (an unhandled error or a timeout): see its logs and traces.",
+            lambda_function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
         )
-        self.throttles = cloudwatch.Alarm(
+        self.throttles = alarm_on_any(
             self,
             "Throttles",
-            alarm_description=f"{name} was throttled: the account's or function's concurrency is exhausted.",
-            metric=lambda_function.metric_throttles(period=PERIOD, statistic=cloudwatch.Stats.SUM),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            f"{name} was throttled: the account's or function's concurrency is exhausted.",
+            lambda_function.metric_throttles(period=PERIOD, statistic=cloudwatch.Stats.SUM),
         )
         slow_ms = function.spec.timeout_s * 1000 * SLOW_SHARE
         self.slow = cloudwatch.Alarm(

@@ -1,24 +1,20 @@
 """The event publisher: the table's stream -> ``functions/event_publisher`` -> the EventBridge bus.
 
-Built from ``talkshop.api.routes.EVENT_PUBLISHER`` by ``TalkshopFunction``; reads the stream through
-``infra.constructs.streams.subscribe_to_stream`` (bounded retries, dead-letter queue, alarm), only
+Built from ``talkshop.api.routes.EVENT_PUBLISHER`` as a ``infra.constructs.streams.StreamConsumer``
+(bounded retries, dead-letter queue, alarm); it reads only
 inserted event items (a filter built from ``talkshop.data.keys``): events are written once and never
 changed, so a modification or removal is nothing to publish. The role may put events on the bus only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs.events import EventBus
-from infra.constructs.functions import TalkshopFunction
-from infra.constructs.streams import STREAM_WILDCARD_REASON, StreamSettings, subscribe_to_stream
+from infra.constructs.functions import FunctionSettings
+from infra.constructs.streams import StreamConsumer, StreamSettings
 from talkshop.api.routes import EVENT_PUBLISHER
 from talkshop.data import keys
 from talkshop.ontology.model import Dimension, EntityRef
@@ -47,47 +43,29 @@ def event_filter() -> dict[str, object]:
     }
 
 
-class EventPublisher(Construct):
-    """``function`` (a TalkshopFunction), ``dead_letter_queue``, ``dead_letter_alarm``, ``event_source``."""
+class EventPublisher(StreamConsumer):
+    """The publisher function with its stream wiring (see ``StreamConsumer``), allowed onto ``event_bus``."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        table: dynamodb.ITable,
-        layer: lambda_.ILayerVersion,
-        admin_key: secretsmanager.ISecret,
+        shared: FunctionSettings,
         event_bus: EventBus,
-        log_level: str = "INFO",
-        cors_allow_origins: Sequence[str] = ("*",),
         stream: StreamSettings = PUBLISHER_STREAM,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self.function = TalkshopFunction(
-            self,
-            "Function",
+        super().__init__(
+            scope,
+            construct_id,
             spec=EVENT_PUBLISHER,
-            table=table,
-            layer=layer,
-            admin_key=admin_key,
-            log_level=log_level,
-            cors_allow_origins=cors_allow_origins,
-            wildcard_reason=STREAM_WILDCARD_REASON,
-        )
-        self.function.function.add_environment(EVENT_BUS_NAME_VARIABLE, event_bus.bus.event_bus_name)
-        event_bus.grant_put_events(self.function.role)
-        subscription = subscribe_to_stream(
-            self,
-            function=self.function.function,
-            table=table,
-            settings=stream,
+            shared=shared,
+            stream=stream,
             filter_pattern=event_filter(),
             alarm_description=(
                 "Event publishing gave up on a batch of recorded events: see the message in the event "
                 "publisher's dead-letter queue and re-publish those events (docs/infrastructure.md)."
             ),
         )
-        self.event_source = subscription.event_source
-        self.dead_letter_queue = subscription.dead_letter_queue
-        self.dead_letter_alarm = subscription.dead_letter_alarm
+        self.function.function.add_environment(EVENT_BUS_NAME_VARIABLE, event_bus.bus.event_bus_name)
+        event_bus.grant_put_events(self.function.role)

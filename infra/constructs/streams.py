@@ -16,13 +16,19 @@ from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.functions import XRAY_WILDCARD_REASON
+from infra.constructs.functions import (
+    XRAY_WILDCARD_REASON,
+    FunctionSettings,
+    SearchWiring,
+    TalkshopFunction,
+)
+from infra.constructs.monitoring import alarm_on_any
+from talkshop.api.routes import FunctionSpec
 
 #: Why a stream consumer's role has ``Resource::*`` statements (X-Ray, like every function, and ListStreams).
 STREAM_WILDCARD_REASON = (
@@ -44,69 +50,65 @@ class StreamSettings:
     max_record_age: Duration = Duration.hours(6)  # noqa: RUF009 - immutable jsii value
 
 
-@dataclass(frozen=True)
-class StreamSubscription:
-    """The pieces :func:`subscribe_to_stream` creates."""
+class StreamConsumer(Construct):
+    """A TalkshopFunction fed by the table's stream (only records matching ``filter_pattern``):
+    ``function``, ``event_source``, ``dead_letter_queue`` and ``dead_letter_alarm``.
 
-    event_source: event_sources.DynamoEventSource
-    dead_letter_queue: sqs.Queue
-    dead_letter_alarm: cloudwatch.Alarm
-
-
-def subscribe_to_stream(
-    scope: Construct,
-    *,
-    function: lambda_.Function,
-    table: dynamodb.ITable,
-    settings: StreamSettings,
-    filter_pattern: Mapping[str, object],
-    alarm_description: str,
-) -> StreamSubscription:
-    """Feed ``function`` from ``table``'s stream (only records matching ``filter_pattern``).
-
-    Creates ``DeadLetterQueue`` and ``DeadLetterAlarm`` in ``scope``: SQS-managed encryption, TLS only,
-    14 days' retention; the alarm fires on the first message.
+    The queue has SQS-managed encryption, TLS only and 14 days' retention; the alarm fires on its first
+    message. Subclasses name their spec, filter and alarm text, and add what only they need.
     """
-    queue = sqs.Queue(
-        scope,
-        "DeadLetterQueue",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=Duration.days(14),
-    )
-    Validations.of(queue).acknowledge(
-        Acknowledgment(
-            id="AwsSolutions-SQS3",
-            reason=(
-                "This queue is itself the dead-letter destination (on-failure destination of a stream "
-                "event source mapping, which SQS3 does not recognise as a DLQ); nothing consumes it "
-                "automatically, so it needs no DLQ of its own."
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: FunctionSpec,
+        shared: FunctionSettings,
+        stream: StreamSettings,
+        filter_pattern: Mapping[str, object],
+        alarm_description: str,
+        search: SearchWiring | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = TalkshopFunction(
+            self, "Function", spec=spec, shared=shared, search=search, wildcard_reason=STREAM_WILDCARD_REASON
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        Validations.of(self.dead_letter_queue).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason=(
+                    "This queue is itself the dead-letter destination (on-failure destination of a stream "
+                    "event source mapping, which SQS3 does not recognise as a DLQ); nothing consumes it "
+                    "automatically, so it needs no DLQ of its own."
+                ),
+            )
+        )
+        self.event_source = event_sources.DynamoEventSource(
+            shared.table,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=stream.batch_size,
+            max_batching_window=stream.max_batching_window,
+            bisect_batch_on_error=True,
+            retry_attempts=stream.retry_attempts,
+            max_record_age=stream.max_record_age,
+            report_batch_item_failures=True,
+            on_failure=event_sources.SqsDlq(self.dead_letter_queue),
+            filters=[lambda_.FilterCriteria.filter(dict(filter_pattern))],
+        )
+        self.function.function.add_event_source(self.event_source)
+        self.dead_letter_alarm = alarm_on_any(
+            self,
+            "DeadLetterAlarm",
+            alarm_description,
+            self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
             ),
         )
-    )
-    event_source = event_sources.DynamoEventSource(
-        table,
-        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-        batch_size=settings.batch_size,
-        max_batching_window=settings.max_batching_window,
-        bisect_batch_on_error=True,
-        retry_attempts=settings.retry_attempts,
-        max_record_age=settings.max_record_age,
-        report_batch_item_failures=True,
-        on_failure=event_sources.SqsDlq(queue),
-        filters=[lambda_.FilterCriteria.filter(dict(filter_pattern))],
-    )
-    function.add_event_source(event_source)
-    alarm = cloudwatch.Alarm(
-        scope,
-        "DeadLetterAlarm",
-        alarm_description=alarm_description,
-        metric=queue.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
-        ),
-        threshold=0,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluation_periods=1,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )
-    return StreamSubscription(event_source=event_source, dead_letter_queue=queue, dead_letter_alarm=alarm)

@@ -8,17 +8,12 @@ and then dropped rather than dead-lettered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.constructs.functions import TalkshopFunction
+from infra.constructs.functions import FunctionSettings, TalkshopFunction
 from talkshop.api.routes import CHAT_SWEEPER
 
 #: Sessions become abandoned after 30 idle minutes; a 5-minute sweep marks them within 35.
@@ -33,24 +28,11 @@ class ChatSweeper(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        table: dynamodb.ITable,
-        layer: lambda_.ILayerVersion,
-        admin_key: secretsmanager.ISecret,
-        log_level: str = "INFO",
-        cors_allow_origins: Sequence[str] = ("*",),
+        shared: FunctionSettings,
         interval: Duration = SWEEP_INTERVAL,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = TalkshopFunction(
-            self,
-            "Function",
-            spec=CHAT_SWEEPER,
-            table=table,
-            layer=layer,
-            admin_key=admin_key,
-            log_level=log_level,
-            cors_allow_origins=cors_allow_origins,
-        )
+        self.function = TalkshopFunction(self, "Function", spec=CHAT_SWEEPER, shared=shared)
         self.schedule = events.Rule(
             self,
             "Schedule",

@@ -17,6 +17,7 @@ from constructs import IConstruct
 from infra.constructs.functions import (
     READ_ACTIONS,
     WRITE_ACTIONS,
+    FunctionSettings,
     TalkshopFunction,
 )
 from infra.constructs.llm import LLM_SECRET_VARIABLE
@@ -220,20 +221,13 @@ def test_read_functions_cannot_write(
     assert not dynamodb_actions & set(WRITE_ACTIONS)
 
 
-def test_function_without_admin_key_gets_neither_secret_nor_variable() -> None:
-    """No spec lacks the admin key today; build one in a bare stack to cover that branch."""
+def _bare_settings(stack: Stack, log_level: str) -> FunctionSettings:
+    """What a function needs from the stack, built in a bare one."""
     from aws_cdk import aws_dynamodb as dynamodb
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_secretsmanager as secretsmanager
 
-    stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "Bare")
-    spec = FunctionSpec(
-        name=FUNCTIONS[0].name, description="reader", table_access=TableAccess.READ, needs_admin_key=False
-    )
-    TalkshopFunction(
-        stack,
-        "Reader",
-        spec=spec,
+    return FunctionSettings(
         table=dynamodb.Table(
             stack, "Table", partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
         ),
@@ -241,9 +235,18 @@ def test_function_without_admin_key_gets_neither_secret_nor_variable() -> None:
             stack, "Layer", "arn:aws:lambda:eu-west-1:123456789012:layer:talkshop:1"
         ),
         admin_key=secretsmanager.Secret(stack, "Secret"),
+        log_level=log_level,
         cors_allow_origins=["*"],
-        log_level="DEBUG",
     )
+
+
+def test_function_without_admin_key_gets_neither_secret_nor_variable() -> None:
+    """No spec lacks the admin key today; build one in a bare stack to cover that branch."""
+    stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "Bare")
+    spec = FunctionSpec(
+        name=FUNCTIONS[0].name, description="reader", table_access=TableAccess.READ, needs_admin_key=False
+    )
+    TalkshopFunction(stack, "Reader", spec=spec, shared=_bare_settings(stack, log_level="DEBUG"))
     template = Template.from_stack(stack)
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     variables = function["Properties"]["Environment"]["Variables"]
@@ -258,25 +261,6 @@ def test_function_without_admin_key_gets_neither_secret_nor_variable() -> None:
 
 
 def test_search_function_needs_the_search_wiring() -> None:
-    from aws_cdk import aws_dynamodb as dynamodb
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_secretsmanager as secretsmanager
-
     stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "Bare")
     with pytest.raises(ValueError, match="uses search"):
-        TalkshopFunction(
-            stack,
-            "Search",
-            spec=SEARCH,
-            table=dynamodb.Table(
-                stack,
-                "Table",
-                partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
-            ),
-            layer=lambda_.LayerVersion.from_layer_version_arn(
-                stack, "Layer", "arn:aws:lambda:eu-west-1:123456789012:layer:talkshop:1"
-            ),
-            admin_key=secretsmanager.Secret(stack, "Secret"),
-            cors_allow_origins=["*"],
-            log_level="INFO",
-        )
+        TalkshopFunction(stack, "Search", spec=SEARCH, shared=_bare_settings(stack, log_level="INFO"))
