@@ -360,10 +360,20 @@ def test_a_returning_shopper_is_asked_about_the_product_they_bought(advisor: Rul
     assert reply.recommendations == []
 
 
-def test_a_new_shopper_is_welcomed_without_products(advisor: RulesAdvisor) -> None:
-    reply = Chat(advisor).say("hello")
+@pytest.mark.parametrize("memory", [None, ShopperMemory(user_id="shopper-1", sessions=1)])
+def test_a_new_shopper_is_welcomed_without_products(
+    advisor: RulesAdvisor, memory: ShopperMemory | None
+) -> None:
+    # The chat service counts the chat being started, so a first chat's memory already says 1.
+    reply = Chat(advisor, memory).say("hello")
     assert reply.intent is Intent.GREETING
     assert reply.recommendations == []
+    assert "back" not in reply.text.lower()
+
+
+def test_a_shopper_in_their_second_chat_is_welcomed_back(advisor: RulesAdvisor) -> None:
+    reply = Chat(advisor, ShopperMemory(user_id="shopper-1", sessions=2)).say("hello")
+    assert "welcome back" in reply.text.lower()
 
 
 @pytest.mark.parametrize(
@@ -466,3 +476,13 @@ def test_liked_brand_is_recognised_from_the_catalog(advisor: RulesAdvisor) -> No
     reply = Chat(advisor).say("I don't like Vantaro, show me rackets for intermediate players")
     assert reply.preferences.brands_disliked == ["Vantaro"]
     assert all(product.brand != "Vantaro" for product in main_recommendations(reply))
+
+
+def test_every_question_a_reply_reports_is_a_question(advisor: RulesAdvisor) -> None:
+    chat = Chat(advisor)
+    replies = [
+        chat.say(message)
+        for message in ("I'm a beginner, budget €50", "cheaper", "cheaper", "cheaper", "something good")
+    ]
+    assert any(reply.question for reply in replies)
+    assert all(reply.question is None or reply.question.rstrip().endswith("?") for reply in replies)

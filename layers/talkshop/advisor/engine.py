@@ -256,7 +256,8 @@ class RulesAdvisor:
 
     def _greet(self, reading: _Reading) -> _Answer:
         language, memory = reading.language, reading.memory
-        if memory is None or (not memory.purchased_products and memory.sessions == 0):
+        # `sessions` counts this chat too: a shopper is back from their second chat on.
+        if memory is None or (not memory.purchased_products and memory.sessions <= 1):
             return _Answer(sentences=[say("welcome", language)])
         bought = self._catalog.products(memory.purchased_products[-1:])
         if not bought:
@@ -405,7 +406,7 @@ class RulesAdvisor:
             elif same_currency:
                 cheapest = min(same_currency, key=lambda product: (product.price, product.id))
                 if cheapest.id in reading.session.shown_products:  # "cheaper" than the cheapest there is
-                    offer = say("no_cheaper", language)
+                    sentences.append(say("no_cheaper", language))
                 else:
                     price = format_price(cheapest.price, cheapest.currency)
                     offer = say("cheapest_option", language, name=cheapest.name, price=price)

@@ -170,7 +170,7 @@ class ShopperMemory(BaseModel):
     purchased_products: list[str] = Field(default_factory=list)
     recommended_products: list[str] = Field(default_factory=list)
     dismissed_products: list[str] = Field(default_factory=list)
-    sessions: int = 0
+    sessions: int = Field(default=0, ge=0, description="Chats started, the current one included")
     last_session_at: datetime | None = None
 
 
