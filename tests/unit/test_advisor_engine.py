@@ -486,3 +486,10 @@ def test_every_question_a_reply_reports_is_a_question(advisor: RulesAdvisor) -> 
     ]
     assert any(reply.question for reply in replies)
     assert all(reply.question is None or reply.question.rstrip().endswith("?") for reply in replies)
+
+
+def test_the_thing_asked_for_outranks_a_pricier_neighbour_in_its_category(advisor: RulesAdvisor) -> None:
+    # The kettle sits nearer the top of the budget and is better rated; the shopper asked for a grinder.
+    reply = Chat(advisor).say("I need a coffee grinder for pour-over under €150")
+    primary = main_recommendations(reply)[0]
+    assert "grinder" in primary.name.lower()

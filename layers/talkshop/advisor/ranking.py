@@ -47,7 +47,7 @@ WEIGHTS: Mapping[str, float] = {
     "materials": 0.5,
     "colours": 0.5,
     "brand": 0.5,
-    "relevance": 1.0,
+    "relevance": 1.5,
     "rating": 0.5,
     "new": 0.3,
     "bestseller": 0.3,
@@ -188,12 +188,13 @@ def _skill_fit(product: Product, preferences: Preferences) -> float | None:
 
 
 def _budget_fit(product: Product, preferences: Preferences) -> float | None:
-    """Within the budget (a hard constraint); among those, a price near the top of it fits best."""
+    """Within the budget (a hard constraint); among those, a price near the top of it fits a little better
+    (from 0.5 to 1): using the budget well breaks ties, but must not outweigh being what was asked for."""
     budget = preferences.budget
     if budget is None or budget.max_amount is None or budget.max_amount == 0:
         return None
     target = 0.75 * budget.max_amount
-    return 1.0 - min(1.0, abs(product.price - target) / budget.max_amount)
+    return 1.0 - 0.5 * min(1.0, abs(product.price - target) / budget.max_amount)
 
 
 def _style_fit(product: Product, preferences: Preferences) -> float | None:
@@ -401,11 +402,15 @@ def rank(
 ) -> list[Ranked]:
     """The ``limit`` best products for this shopper that break no hard constraint, best first.
 
-    ``relevance`` is the search relevance by product id (scaled here so the best is 1); ``excluded`` ids
-    (dismissed or already shown) are skipped; ``category`` is the category the products must be in.
+    ``relevance`` is the search relevance by product id, scaled here from 0 (the least relevant candidate)
+    to 1 (the best): fused search scores of one answer sit close together, and only their spread says which
+    products are what the shopper asked for (a grinder, not a kettle, for "a coffee grinder"). ``excluded``
+    ids (dismissed or already shown) are skipped; ``category`` is the category the products must be in.
     """
     relevance = relevance or {}
-    top = max(relevance.values(), default=0.0) or 1.0
+    top = max(relevance.values(), default=0.0)
+    low = min(relevance.values(), default=0.0)
+    spread = top - low or 1.0
     scored: list[Ranked] = []
     for product in products:
         if product.id in excluded or violations(product, preferences, category):
@@ -413,7 +418,7 @@ def rank(
         if (_skill_fit(product, preferences) or 0.0) < 0:  # two levels off: never a good suggestion
             continue
         total, confidence = score(
-            product, preferences, now=now, relevance=relevance.get(product.id, 0.0) / top
+            product, preferences, now=now, relevance=(relevance.get(product.id, low) - low) / spread
         )
         scored.append(
             Ranked(
