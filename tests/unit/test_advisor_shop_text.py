@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from talkshop.advisor.shop_text import names_other_products, without_other_products
+from talkshop.advisor.grounding import Money
+from talkshop.advisor.shop_text import names_other_products, quotable_text, without_other_products
 
 BRANDS = ["Vantaro", "Kestrel", "Nordpala", "Brisa", "CourtCraft", "Sol Padel", "Smash Academy"]
 
@@ -52,3 +53,23 @@ def test_text_about_allowed_products_or_none_is_unchanged() -> None:
 def test_a_shortened_name_of_an_allowed_product_is_allowed() -> None:
     assert not names_other_products("vs Vantaro Strike", ["Vantaro Strike 12K"], BRANDS)
     assert names_other_products("vs Vantaro Aero Control", ["Vantaro Aero Lite"], BRANDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("€4.99 per tube, the cheapest in the catalog.", "the cheapest in the catalog."),
+        ("Good value (€20 less than the old model); durable felt.", "Good value; durable felt."),
+        ("At €39 the cheapest racket in the catalog", "At €39 the cheapest racket in the catalog"),
+        ("€39.00, the cheapest racket.", "€39.00, the cheapest racket."),
+        ("Only €12.50 a tube.", ""),
+        ("No prices here at all.", "No prices here at all."),
+    ],
+)
+def test_clauses_stating_another_price_than_the_products_are_cut(text: str, kept: str) -> None:
+    assert quotable_text(text, ["Sol Padel Siesta"], BRANDS, Money(3900, "EUR")) == kept
+
+
+def test_quotable_text_also_cuts_other_products() -> None:
+    text = "A softer feel than the Vantaro Strike 12K; €10 cheaper than it was."
+    assert quotable_text(text, ["Sol Padel Siesta"], BRANDS, Money(3900, "EUR")) == "A softer feel."

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from talkshop.advisor.grounding import Money
 from talkshop.advisor.intents import Language, ObjectionTopic
 from talkshop.advisor.model import ShopCatalog
 from talkshop.advisor.phrases import join, rating_text, say, term
 from talkshop.advisor.preferences import Preferences
 from talkshop.advisor.ranking import MIN_RATING, attribute_text, is_left_handed, violations, weight_grams
-from talkshop.advisor.shop_text import names_other_products, without_other_products
+from talkshop.advisor.shop_text import names_other_products, quotable_text
 from talkshop.catalog.model import Product, Review
 from talkshop.search.model import SearchFilters
 from talkshop.search.service import format_price
@@ -62,21 +63,22 @@ def quotable(product: Product, brands: Sequence[str]) -> Product:
     """A copy of ``product`` whose shop text and reviews say nothing about other products (``brands``
     find them); a review left empty is never quoted, but still counts."""
     own = [product.name]
+    price = Money(product.price, product.currency)
 
     def cut(texts: Sequence[str]) -> list[str]:
-        return [text for text in (without_other_products(item, own, brands) for item in texts) if text]
+        return [text for text in (quotable_text(item, own, brands, price) for item in texts) if text]
 
     points = {
         point: text
         for point, text in (
-            (point, without_other_products(note, own, brands))
+            (point, quotable_text(note, own, brands, price))
             for point, note in product.ai_comparison_points.items()
             if not names_other_products(point, own, brands)
         )
         if text
     }
     reviews = [
-        review.model_copy(update={"text": without_other_products(review.text, own, brands)})
+        review.model_copy(update={"text": quotable_text(review.text, own, brands, price)})
         for review in product.reviews
     ]
     return product.model_copy(

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from talkshop.advisor.grounding import Money
 from talkshop.advisor.intents import Language
 from talkshop.advisor.model import Comparison, ComparisonRow
 from talkshop.advisor.phrases import rating_text, say, term
 from talkshop.advisor.preferences import Preferences
 from talkshop.advisor.ranking import attribute_text, reasons, score, violations, weight_grams
-from talkshop.advisor.shop_text import names_other_products, without_other_products
+from talkshop.advisor.shop_text import names_other_products, quotable_text
 from talkshop.catalog.model import Product
 from talkshop.clock import utc_now
 from talkshop.search.service import format_price
@@ -85,7 +86,12 @@ def comparison_rows(
         if names_other_products(point, compared, brands):
             continue  # "vs Vantaro Aero Control": about a product not in this comparison
         notes = {
-            product.id: without_other_products(product.ai_comparison_points.get(point, ""), compared, brands)
+            product.id: quotable_text(
+                product.ai_comparison_points.get(point, ""),
+                compared,
+                brands,
+                Money(product.price, product.currency),
+            )
             for product in products
         }
         if not any(notes.values()):

@@ -163,6 +163,11 @@ def _prices(text: str) -> list[_Price]:
     return found
 
 
+def states_other_prices(text: str, price: Money) -> bool:
+    """Whether ``text`` states an amount of money other than ``price`` (rounded amounts count as it)."""
+    return any(not _matches(stated, price) for stated in _prices(text))
+
+
 def _matches(price: _Price, money: Money) -> bool:
     if price.money.currency != money.currency:
         return False

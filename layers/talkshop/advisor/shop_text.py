@@ -14,17 +14,22 @@ out of a text, keeping what it says about the product itself:
 A mention is a known brand written as the catalog writes it followed by capitalised words or numbers
 ("Kestrel Apex 900", "Sol Padel Fuego"), the same shape the grounding check looks for; mentions that start
 one of the ``allowed`` names (the products the reply shows) stay.
+
+Shop text may also state prices ("€4.99 per tube", "€20 less than last year's model"): written by hand,
+they go stale when the price changes, and a reply's prices must all be the data's. :func:`quotable_text`
+also drops every clause that states an amount other than the product's own price.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from talkshop.advisor.grounding import Money, states_other_prices
 from talkshop.text import fold, words
 
-__all__ = ["names_other_products", "without_other_products"]
+__all__ = ["names_other_products", "quotable_text", "without_other_products"]
 
 # Words that turn the rest of a clause into a comparison with another product.
 _COMPARISON = re.compile(
@@ -76,10 +81,27 @@ def without_other_products(text: str, allowed: Sequence[str], brands: Sequence[s
     text = _PARENTHESIS.sub(
         lambda match: "" if _foreign(match.group(0), pattern, folded_allowed) else match.group(0), text
     )
+    return _by_clause(text, lambda clause: _clause(clause, pattern, folded_allowed))
+
+
+def quotable_text(text: str, allowed: Sequence[str], brands: Sequence[str], price: Money) -> str:
+    """``text`` without other products (see :func:`without_other_products`) and without any clause that
+    states a price other than ``price``, the product's own (may become "")."""
+    text = without_other_products(text, allowed, brands)
+    if not states_other_prices(text, price):
+        return text
+    text = _PARENTHESIS.sub(
+        lambda match: "" if states_other_prices(match.group(0), price) else match.group(0), text
+    )
+    return _by_clause(text, lambda clause: "" if states_other_prices(clause, price) else clause)
+
+
+def _by_clause(text: str, keep: Callable[[str], str]) -> str:
+    """``text`` with each clause replaced by what ``keep`` makes of it (an empty clause goes)."""
     parts = _CLAUSE_BREAK.split(text)
     kept: list[tuple[str, str]] = []
     for index in range(0, len(parts), 2):
-        clause = _clause(parts[index], pattern, folded_allowed)
+        clause = keep(parts[index])
         if clause.strip():
             kept.append((clause, parts[index + 1] if index + 1 < len(parts) else ""))
     if not kept:
