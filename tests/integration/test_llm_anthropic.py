@@ -285,3 +285,33 @@ def test_a_turn_without_a_search_keeps_the_cards_on_screen(server: FakeAnthropic
     )
     assert reply.shown_products == [*cards, "nordpala-fjord-round"]
     assert reply.viewed_products == ["nordpala-fjord-round"]
+
+
+def test_a_product_named_in_the_message_states_no_brand_or_level_preference(server: FakeAnthropic) -> None:
+    # "Pro" and "Vantaro" here are the product's name: taken as wishes they would become hard constraints.
+    server.script = [Say(text=["It is a stiff racket for pros."])]
+    session = new_session(shown_products=["vantaro-strike-12k", "vantaro-strike-pro-18k"])
+    _, reply = run_turn(Advisors(server).advisor, session, "tell me about the Vantaro Strike Pro 18K")
+    assert reply.preferences == Preferences()
+
+
+def test_the_cache_does_not_answer_one_shopper_with_a_reply_built_on_anothers_memory(
+    server: FakeAnthropic,
+) -> None:
+    server.script = [Say(text=["Hello there."]), Say(text=["Hi again."])]
+    advisor = Advisors(server).advisor
+    remembered = Preferences(skill_level="beginner")
+    memory = ShopperMemory(user_id="shopper-2", preferences=remembered, sessions=2)
+    first = next(
+        event
+        for event in advisor.respond(TurnContext(session=new_session(), message="hi"))
+        if isinstance(event, AdvisorReply)
+    )
+    second = next(
+        event
+        for event in advisor.respond(TurnContext(session=new_session(), message="hi", memory=memory))
+        if isinstance(event, AdvisorReply)
+    )
+    assert first.preferences == Preferences()
+    assert len(server.received) == 2
+    assert second.preferences == remembered

@@ -101,3 +101,12 @@ def test_without_the_catalog_brands_catch_invented_and_unreturned_product_names(
         (ErrorKind.PRODUCT, "Vantaro Turbo X", None),
         (ErrorKind.PRODUCT, "Kestrel Glide 100", None),
     ]
+
+
+def test_brands_given_as_a_one_pass_iterable_still_catch_an_invented_name_after_a_priced_sentence() -> None:
+    # The price sentence reads the brands first; a generator must not be used up by then.
+    text = "The Vantaro Feather 330 costs €64.95. The Vantaro Turbo X is lighter."
+    errors = find_grounding_errors(text, returned(FEATHER), brands=iter(BRANDS))
+    assert [(error.kind, error.text) for error in errors] == [(ErrorKind.PRODUCT, "Vantaro Turbo X")]
+    fixed = correct(text, returned(FEATHER), brands=iter(BRANDS))
+    assert fixed.text == "The Vantaro Feather 330 costs €64.95."

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from talkshop.advisor.intents import Intent, Language
-from talkshop.advisor.model import AdvisorReply, ChatMessage, Role
+from talkshop.advisor.model import AdvisorReply, ChatMessage, Role, ShopperMemory, TurnContext
 from talkshop.advisor.preferences import Budget, Preferences
 from talkshop.llm.cache import ReplyCache, cache_key
 from talkshop.llm.calls import ModelCaller, backoff_delay
@@ -218,12 +218,12 @@ def reply(text: str) -> AdvisorReply:
 
 
 def test_the_cache_key_ignores_case_spacing_and_end_punctuation_but_not_the_session_state() -> None:
-    session = new_session()
-    assert cache_key("Hello  there?", session) == cache_key("hello there", session)
-    assert cache_key("hello", session) != cache_key("hello", new_session(shown_products=["x"]))
-    assert cache_key("hello", session) != cache_key(
-        "hello", new_session(preferences=Preferences(skill_level="beginner"))
-    )
+    def key(message: str, **session: object) -> str:
+        return cache_key(TurnContext(session=new_session(**session), message=message))
+
+    assert key("Hello  there?") == key("hello there")
+    assert key("hello") != key("hello", shown_products=["x"])
+    assert key("hello") != key("hello", preferences=Preferences(skill_level="beginner"))
 
 
 def test_cached_replies_expire_after_their_ttl() -> None:
@@ -237,3 +237,18 @@ def test_cached_replies_expire_after_their_ttl() -> None:
     off = ReplyCache(0)
     off.put("k", reply("hi"))
     assert off.get("k") is None
+
+
+def test_the_cache_key_holds_what_the_reply_is_built_on_besides_the_session_preferences() -> None:
+    session = new_session()
+    plain = TurnContext(session=session, message="hello")
+    remembered = ShopperMemory(user_id="shopper-1", preferences=Preferences(skill_level="beginner"))
+    bought = ShopperMemory(user_id="shopper-1", purchased_products=["sol-padel-siesta"])
+    earlier = ChatMessage(role=Role.ASSISTANT, content="Which level do you play at?", timestamp=MOMENT)
+    keys = {
+        cache_key(plain),
+        cache_key(plain.model_copy(update={"memory": remembered})),
+        cache_key(plain.model_copy(update={"memory": bought})),
+        cache_key(TurnContext(session=new_session(messages=[earlier]), message="hello")),
+    }
+    assert len(keys) == 4

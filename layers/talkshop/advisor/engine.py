@@ -23,7 +23,6 @@ from talkshop.advisor.model import (
     RecommendationType,
     RecommendedProduct,
     ReplyEvent,
-    Role,
     ShopCatalog,
     ShopperMemory,
     TextDelta,
@@ -203,10 +202,7 @@ class RulesAdvisor:
             for ref in classification.product_refs
             if (name := product_names.get(ref) or catalog_names.get(ref)) is not None
         ]
-        known = session.preferences
-        first_message = not any(message.role == Role.USER for message in session.messages)
-        if first_message and memory is not None and known == Preferences():
-            known = memory.preferences
+        known = turn.known_preferences()
         return _Reading(
             turn=turn,
             classification=classification,
@@ -392,11 +388,11 @@ class RulesAdvisor:
                 query, filters=filters, needs=needs_of(preferences), limit=CANDIDATES
             )
             unbudgeted = preferences.model_copy(update={"budget": None})
+            never_again = _never_again(reading.memory)
             options = [
                 product
                 for product in self._catalog.products([card.id for card in found]).values()
-                if not violations(product, unbudgeted, category)
-                and product.id not in _never_again(reading.memory)
+                if not violations(product, unbudgeted, category) and product.id not in never_again
             ]
             same_currency = [product for product in options if product.currency == budget.currency]
             if options and not same_currency:

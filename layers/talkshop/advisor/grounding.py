@@ -303,6 +303,7 @@ def find_grounding_errors(
     that was not returned is caught; ``allowed`` are amounts the shopper gave; ``brands`` help shorten
     names of catalog products that are not in ``products_by_id``.
     """
+    brands = list(brands)  # read once per sentence below: a one-pass iterable would be used up
     errors: list[GroundingError] = []
     others = [*_differences(products_by_id.values()), *allowed]
     returned_names = {pid: product.name for pid, product in products_by_id.items()}
@@ -325,7 +326,6 @@ def find_grounding_errors(
                         end=start + price.end,
                     )
                 )
-    brands = list(brands)
     names = {**(catalog_names or {}), **returned_names}
     spans = _named_products(text, names, products_by_id, brands)
     for start, end in _unknown_branded_names(text, returned_names.values(), spans, brands):
@@ -372,7 +372,7 @@ def correct(
     brands: Iterable[str] = (),
 ) -> Correction:
     """The text with wrong prices replaced by real ones where the product is clear, other errors dropped."""
-    allowed = list(allowed)
+    allowed, brands = list(allowed), list(brands)
     errors = find_grounding_errors(text, products_by_id, catalog_names, allowed=allowed, brands=brands)
     if not errors:
         return Correction(text=text, errors=[])

@@ -183,6 +183,15 @@ class TurnContext(BaseModel):
     message: str = Field(max_length=MAX_MESSAGE_CHARS)
     memory: ShopperMemory | None = None
 
+    def known_preferences(self) -> Preferences:
+        """What is known before this message: the chat's preferences, or on the first message of a chat
+        that has none, what the shopper's memory holds."""
+        preferences = self.session.preferences
+        first_message = not any(message.role == Role.USER for message in self.session.messages)
+        if first_message and self.memory is not None and preferences == Preferences():
+            return self.memory.preferences
+        return preferences
+
 
 class AdvisorReply(BaseModel):
     """An engine's answer to one message. Cards are built from `shown_products` by the chat service."""

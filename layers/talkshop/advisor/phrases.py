@@ -137,7 +137,7 @@ _TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "pensado para jogadores de nível {level}",
     ),
     "reason_style": (
-        "a {style} play style",
+        "built for {style} play",
         "un estilo de juego {style}",
         "un style de jeu {style}",
         "um estilo de jogo {style}",

@@ -85,7 +85,6 @@ class Ranked(BaseModel):
     score: float
     confidence: float = Field(ge=0, le=1)
     reasons: list[str] = Field(min_length=1)
-    matched: list[str] = Field(default_factory=list, description="The shopper's wishes this product meets")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -283,10 +282,17 @@ def fits(product: Product, preferences: Preferences) -> dict[str, float]:
 
 
 def score(
-    product: Product, preferences: Preferences, *, now: datetime, relevance: float = 0.0
+    product: Product,
+    preferences: Preferences,
+    *,
+    now: datetime,
+    relevance: float = 0.0,
+    fit: Mapping[str, float] | None = None,
 ) -> tuple[float, float]:
-    """(score, confidence): the weighted fit plus boosts, and the share of the stated wishes met."""
-    fit = fits(product, preferences)
+    """(score, confidence): the weighted fit plus boosts, and the share of the stated wishes met.
+
+    ``fit`` is :func:`fits` of the product when the caller has it already."""
+    fit = fits(product, preferences) if fit is None else fit
     total = sum(WEIGHTS[name] * value for name, value in fit.items())
     rating = product.rating if product.rating is not None else MIN_RATING
     total += WEIGHTS["rating"] * max(0.0, (rating - MIN_RATING) / (5 - MIN_RATING))
@@ -305,9 +311,18 @@ def score(
 # --------------------------------------------------------------------------------------------------------
 
 
-def reasons(product: Product, preferences: Preferences, language: Language, *, now: datetime) -> list[str]:
-    """Why ``product`` suits this shopper, each reason citing a fact from its data; its price comes first."""
-    fit = fits(product, preferences)
+def reasons(
+    product: Product,
+    preferences: Preferences,
+    language: Language,
+    *,
+    now: datetime,
+    fit: Mapping[str, float] | None = None,
+) -> list[str]:
+    """Why ``product`` suits this shopper, each reason citing a fact from its data; its price comes first.
+
+    ``fit`` is :func:`fits` of the product when the caller has it already."""
+    fit = fits(product, preferences) if fit is None else fit
     given: list[str] = []
     price = format_price(product.price, product.currency)
     budget = budget_text(preferences)
@@ -345,11 +360,6 @@ def reasons(product: Product, preferences: Preferences, language: Language, *, n
     if is_new(product, now):
         given.append(say("reason_new", language))
     return given
-
-
-def matched_wishes(product: Product, preferences: Preferences) -> list[str]:
-    """The names of the wishes (``WEIGHTS`` keys) the product meets."""
-    return [name for name, value in fits(product, preferences).items() if value > 0]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -417,16 +427,17 @@ def rank(
             continue
         if (_skill_fit(product, preferences) or 0.0) < 0:  # two levels off: never a good suggestion
             continue
+        # Fit is the costly part of a candidate (tag and text scans): worked out once for both uses.
+        fit = fits(product, preferences)
         total, confidence = score(
-            product, preferences, now=now, relevance=(relevance.get(product.id, low) - low) / spread
+            product, preferences, now=now, relevance=(relevance.get(product.id, low) - low) / spread, fit=fit
         )
         scored.append(
             Ranked(
                 product=product,
                 score=total,
                 confidence=confidence,
-                reasons=reasons(product, preferences, language, now=now)[:5],
-                matched=matched_wishes(product, preferences),
+                reasons=reasons(product, preferences, language, now=now, fit=fit)[:5],
             )
         )
     scored.sort(key=lambda ranked: (-ranked.score, ranked.product.price, ranked.product.id))

@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 
+from talkshop.advisor.engine import needs_of
 from talkshop.advisor.grounding import Money, correct, mentioned_product_ids
 from talkshop.advisor.intents import Classification, Intent, classify
 from talkshop.advisor.model import (
@@ -24,13 +25,12 @@ from talkshop.advisor.model import (
     RecommendationType,
     RecommendedProduct,
     ReplyEvent,
-    Role,
     ShopCatalog,
     TextDelta,
     TurnContext,
     Usage,
 )
-from talkshop.advisor.preferences import Extraction, Preferences, refine
+from talkshop.advisor.preferences import Extraction, refine
 from talkshop.advisor.tools import TOOL_SPECS, ToolBox
 from talkshop.catalog.model import Product
 from talkshop.clock import Clock, utc_now
@@ -108,16 +108,6 @@ class GroundedText:
         return "".join(self.released).strip()
 
 
-def _known_preferences(turn: TurnContext) -> Preferences:
-    """What is known before this message: the chat's preferences, or on the first message of a chat that
-    has none, what the shopper's memory holds (as the rules engine does)."""
-    preferences = turn.session.preferences
-    first_message = not any(message.role == Role.USER for message in turn.session.messages)
-    if first_message and turn.memory is not None and preferences == Preferences():
-        return turn.memory.preferences
-    return preferences
-
-
 def _budget_amounts(extraction: Extraction) -> list[Money]:
     budget = extraction.preferences.budget
     if budget is None:
@@ -151,7 +141,7 @@ class LlmAdvisor:
         if turn.session.usage.cost_usd >= self._config.cost_cap_usd:
             yield from self._answer_by_fallback(turn, "cost_cap")
             return
-        key = cache_key(turn.message, turn.session)
+        key = cache_key(turn)
         cached = self._cache.get(key)
         if cached is not None:
             yield TextDelta(text=cached.text)
@@ -192,7 +182,9 @@ class LlmAdvisor:
         classification = classify(
             turn.message, product_names=shown_names, has_recommendations=bool(session.shown_products)
         )
-        extraction = refine(_known_preferences(turn), turn.message, brands)
+        # A product's name is no wish: "the Vantaro Strike Pro 18K" likes no brand and asks for no pro level.
+        said = [shown_names[ref] for ref in classification.product_refs if ref in shown_names]
+        extraction = refine(turn.known_preferences(), turn.message, brands, product_names=said)
         preferences = extraction.preferences
         toolbox = ToolBox(
             self._catalog,
@@ -315,7 +307,7 @@ class LlmAdvisor:
             language=classification.language,
             intent=classification.intent,
             preferences=preferences,
-            needs=list(dict.fromkeys([*preferences.goals, *preferences.physical_notes])),
+            needs=needs_of(preferences),
             contradictions=extraction.contradictions,
             recommendations=recommendations,
             shown_products=shown,

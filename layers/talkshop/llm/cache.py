@@ -1,7 +1,8 @@
 """An in-process cache of replies to repeated identical questions.
 
 The key is the normalised message (folded, whitespace collapsed, end punctuation dropped) plus what the
-reply depends on in the session: preferences, the cards on screen and the language. Entries live
+reply depends on (see :func:`cache_key`): a repeated question at the same point of a chat hits, the same
+words after another history, or from a shopper with other memories, do not. Entries live
 ``ttl_s`` seconds, so a price or stock change shows within that time; a warm Lambda keeps its cache
 between invocations, a cold one starts empty.
 """
@@ -15,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from talkshop.advisor.model import AdvisorReply, ConversationSession
+from talkshop.advisor.model import AdvisorReply, TurnContext
 from talkshop.text import fold
 
 MAX_ENTRIES = 512
@@ -25,12 +26,18 @@ def normalise(message: str) -> str:
     return " ".join(fold(message).split()).rstrip(" ?!.")
 
 
-def cache_key(message: str, session: ConversationSession) -> str:
+def cache_key(turn: TurnContext) -> str:
+    """The message and everything the reply is built on: what is known (the shopper's memory seeds it on
+    a chat's first message), the cards on screen, the history the model reads and what not to offer."""
+    session, memory = turn.session, turn.memory
     state = {
-        "message": normalise(message),
-        "preferences": session.preferences.model_dump(mode="json"),
+        "message": normalise(turn.message),
+        "preferences": turn.known_preferences().model_dump(mode="json"),
         "shown": session.shown_products,
         "language": session.language,
+        "history": [(message.role, message.content) for message in session.messages],
+        "bought": memory.purchased_products if memory else [],
+        "dismissed": memory.dismissed_products if memory else [],
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
