@@ -296,3 +296,16 @@ def test_the_local_server_sweeps_idle_chats_through_the_sweeper_function_and_sav
         }
     context.reset()
     assert statuses == {idle.id: "abandoned", fresh.id: "active"}
+
+
+def test_the_sweep_command_abandons_idle_chats(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    with LocalAws(data_dir):
+        context.reset()
+        sessions = ChatSessions(
+            ConversationStore(context.repository()), clock=lambda: utc_now() - timedelta(hours=1)
+        )
+        sessions.start(StartChatRequest(user_id="idle-shopper"), ADMIN)
+    context.reset()
+
+    assert talkshop(capsys, "sweep", "--data-dir", data_dir).out == "Marked 1 idle chat(s) as abandoned.\n"
+    assert talkshop(capsys, "sweep", "--data-dir", data_dir).out == "Marked 0 idle chat(s) as abandoned.\n"

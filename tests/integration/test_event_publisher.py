@@ -89,8 +89,7 @@ def test_recorded_events_are_published_to_the_bus_and_delivered(
     session_id = a_chat_turn(streamed_table)
     records = stream_records()
     expected = recorded_events(records)
-    # conversation_started, message_sent, 2 mentioned, 2 recommended, 1 details viewed: more than
-    # one PutEvents call of ten.
+    # conversation_started, message_sent, 2 mentioned, 2 recommended, 1 details viewed.
     assert len(expected) == 7
 
     answer = lambda_handler({"Records": records}, LocalLambdaContext("event_publisher", 60, 512))
@@ -145,6 +144,10 @@ def test_refused_entries_and_failed_calls_are_reported_by_sequence_number(stream
     assert all(entry["EventBusName"] == BUS and entry["Source"] == "talkshop" for entry in bus.calls[0])
     assert report.published == 4
     assert report.failed == [item.sequence_number for item in events[1::2]]
+
+    twice = FlakyBus()
+    EventPublisher(twice, BUS).publish([*records, *records])
+    assert [len(call) for call in twice.calls] == [10, 4]  # PutEvents takes at most ten entries
 
     down = EventPublisher(FlakyBus(fail_calls=True), BUS).publish(records)
     assert down.published == 0

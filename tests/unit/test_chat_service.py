@@ -115,6 +115,9 @@ def test_the_admin_starts_chats_for_any_user_and_creator_keys_cannot_chat(
     with pytest.raises(Forbidden) as creator_refused:
         chats.start(StartChatRequest(), Principal(PrincipalKind.CREATOR, "padelnest"))
     assert creator_refused.value.code == "not_a_shopper"
+    with pytest.raises(Forbidden) as creator_list_refused:
+        chats.list_sessions("carla", Principal(PrincipalKind.CREATOR, "padelnest"), limit=10, cursor=None)
+    assert creator_list_refused.value.code == "not_a_shopper"
 
 
 def test_a_turn_builds_cards_from_data_and_records_everything_once(
@@ -329,6 +332,35 @@ def test_the_sweep_leaves_a_chat_that_moved_on_after_it_was_read(
     assert chats.sweep_abandoned() == []
     assert chats.get(session_id, ADMIN).status == SessionStatus.ACTIVE
     assert EventType.CHAT_ABANDONED not in event_types(chats, session_id)
+
+
+def test_a_message_answered_while_the_sweep_abandons_its_chat_brings_it_back(
+    chats: ChatService, clock: FakeClock
+) -> None:
+    session_id = start(chats)
+    say(chats, session_id, "hello")
+    clock.now += timedelta(minutes=45)
+    late = chats.begin_turn(ChatMessageRequest(session_id=session_id, message=RACKET), shopper("ana"))
+    assert chats.sweep_abandoned() == [session_id]
+
+    assert late.reply().suggested_products[0].id == RACKET
+
+    back = chats.get(session_id, ADMIN)
+    assert (back.status, back.ended_at, back.message_count) == (SessionStatus.ACTIVE, None, 4)
+    recorded = event_types(chats, session_id)
+    assert EventType.CHAT_ABANDONED in recorded
+    assert recorded.count(EventType.MESSAGE_SENT) == 2
+
+
+def test_a_message_answered_while_the_chat_was_corrected_is_refused(chats: ChatService) -> None:
+    session_id = start(chats)
+    late = chats.begin_turn(ChatMessageRequest(session_id=session_id, message=RACKET), shopper("ana"))
+    chats.correct_preferences(
+        session_id, Preferences(budget=Budget(max_amount=9000, currency="EUR")), shopper("ana")
+    )
+    with pytest.raises(Conflict) as refused:
+        late.reply()
+    assert refused.value.code == "concurrent_update"
 
 
 def test_a_shoppers_chats_are_listed_newest_first_in_pages(chats: ChatService) -> None:

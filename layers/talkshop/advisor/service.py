@@ -94,6 +94,10 @@ def _not_found(session_id: str) -> NotFound:
     return NotFound(f"No chat {session_id!r}.", code="session_not_found")
 
 
+def _not_a_shopper() -> Forbidden:
+    return Forbidden("Chats are for shoppers: send a shopper token, or none.", code="not_a_shopper")
+
+
 # A card's fields that are the product's own, copied as they are (the others are derived below).
 _PRODUCT_FIELDS_ON_A_CARD = set(ProductCard.model_fields) & set(Product.model_fields)
 
@@ -226,7 +230,7 @@ class ChatSessions:
                 return user_id, generate_shopper_token()
             return user_id, None
         if principal.kind != PrincipalKind.ANONYMOUS:
-            raise Forbidden("Chats are for shoppers: send a shopper token, or none.", code="not_a_shopper")
+            raise _not_a_shopper()
         if user_id is None:
             return _new_user_id(), generate_shopper_token()
         if self.store.shopper_exists(user_id):
@@ -250,10 +254,12 @@ class ChatSessions:
         elif principal.is_admin:
             if user_id is None:
                 raise InvalidInput("Say whose chats to list (?user=).", code="user_required")
-        else:
+        elif principal.kind == PrincipalKind.ANONYMOUS:
             raise Unauthorized(
                 "Send 'Authorization: Bearer <shopper token>' to list your chats.", code="missing_credentials"
             )
+        else:
+            raise _not_a_shopper()
         page = self.store.sessions_of(user_id, limit=limit, cursor=cursor)
         return SessionList(
             items=[SessionSummary.of(item) for item in page.sessions], next_cursor=page.next_cursor
@@ -528,25 +534,39 @@ class ChatService(ChatSessions):
                 ),
             }
         )
+        events = self._turn_events(updated, assistant_index, reply, mentioned, recommendations, viewed)
+        try:
+            self._commit_turn(loaded, updated, recommendations, events, remembered)
+        except Conflict:
+            current = self._loaded(session.id)
+            if _swept_since(session, current.session):
+                # The sweep found the chat idle while the engine answered: this message brings it back.
+                self._commit_turn(current, updated, recommendations, events, remembered)
+            else:
+                # A duplicate of this message may have won the race: then its answer is this one's.
+                winner = self._recorded_answer(current.session, request)
+                if winner is None:
+                    raise
+                return winner
+        return _chat_reply(
+            updated, reply.intent, answered, recommendations, products, reply.contradictions, reply.usage
+        )
+
+    def _commit_turn(
+        self,
+        loaded: LoadedSession,
+        updated: ConversationSession,
+        recommendations: Sequence[AiRecommendation],
+        events: Sequence[Event],
+        memory: ShopperMemory,
+    ) -> None:
         work = self.store.repository.unit_of_work()
         self.store.stage_replace(work, loaded, updated)
         for recommendation in recommendations:
             self.store.stage_recommendation(work, recommendation)
-        self.store.stage_events(
-            work, self._turn_events(updated, assistant_index, reply, mentioned, recommendations, viewed)
-        )
-        self.store.stage_memory(work, remembered)
-        try:
-            work.commit()
-        except Conflict:
-            # A duplicate of this message may have won the race: then its answer is this one's.
-            winner = self._recorded_answer(self._loaded(session.id).session, request)
-            if winner is None:
-                raise
-            return winner
-        return _chat_reply(
-            updated, reply.intent, answered, recommendations, products, reply.contradictions, reply.usage
-        )
+        self.store.stage_events(work, events)
+        self.store.stage_memory(work, memory)
+        work.commit()
 
     def _recorded_answer(self, session: ConversationSession, request: ChatMessageRequest) -> ChatReply | None:
         """The recorded answer to the request's client message id in this chat, if there is one."""
@@ -670,6 +690,14 @@ def _chat_reply(
         ),
         usage=UsageView.model_validate(usage.model_dump()),
     )
+
+
+def _swept_since(read: ConversationSession, current: ConversationSession) -> bool:
+    """Whether the only change to the chat since it was read is the sweep marking it abandoned."""
+    swept_fields = {"status", "ended_at", "version"}
+    return current.status == SessionStatus.ABANDONED and current.model_dump(
+        exclude=swept_fields
+    ) == read.model_dump(exclude=swept_fields)
 
 
 def _remember_reactions(memory: ShopperMemory, reactions: dict[str, Reaction]) -> ShopperMemory:
