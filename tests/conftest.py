@@ -14,9 +14,10 @@ from moto import mock_aws
 from talkshop.api import context
 from talkshop.data.repository import Repository
 from talkshop.local import moto_tuning
-from talkshop.local.resources import create_table
+from talkshop.local.resources import create_idempotency_table, create_table
 
 TABLE_NAME = "talkshop-test"
+IDEMPOTENCY_TABLE_NAME = "talkshop-test-idempotency"
 ADMIN_KEY = "test-admin-key-0123456789"
 
 
@@ -26,6 +27,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("TALKSHOP_TABLE_NAME", TABLE_NAME)
+    monkeypatch.setenv("TALKSHOP_IDEMPOTENCY_TABLE", IDEMPOTENCY_TABLE_NAME)
     monkeypatch.setenv("TALKSHOP_ADMIN_KEY", ADMIN_KEY)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "TalkshopTest")
@@ -41,6 +43,7 @@ def table(aws_environment: None) -> Iterator[Any]:
     moto_tuning.install()
     with mock_aws():
         create_table(boto3.client("dynamodb"), TABLE_NAME, stream=False)
+        create_idempotency_table(boto3.client("dynamodb"), IDEMPOTENCY_TABLE_NAME)
         yield boto3.resource("dynamodb").Table(TABLE_NAME)
 
 

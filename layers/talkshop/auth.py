@@ -1,9 +1,10 @@
-"""Who is calling: the admin (key from configuration), a creator or a shopper (keys issued by us), or
-nobody.
+"""Who is calling: the admin (key from configuration), a creator, a shopper or an AI agent (keys issued
+by us), or nobody.
 
-Creator keys ("tsk_...") and shopper tokens ("tsh_...", issued when a chat starts) are random 256-bit
-tokens stored only as their SHA-256 digest, so a leaked table holds
-no usable key; a salted slow hash is unnecessary for keys of that entropy and would slow every call.
+Creator keys ("tsk_..."), shopper tokens ("tsh_...", issued when a chat starts) and agent keys
+("tsa_...", issued by the admin to external agents speaking ACP) are random 256-bit tokens stored
+only as their SHA-256 digest, so a leaked table holds no usable key; a salted slow hash is
+unnecessary for keys of that entropy and would slow every call.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from talkshop.settings import Settings
 
 API_KEY_PREFIX = "tsk_"
 SHOPPER_TOKEN_PREFIX = "tsh_"  # noqa: S105 - a prefix, not a secret
+AGENT_KEY_PREFIX = "tsa_"
 
 
 class PrincipalKind(StrEnum):
@@ -28,6 +30,16 @@ class PrincipalKind(StrEnum):
     CREATOR = "creator"
     SHOPPER = "shopper"
     ADMIN = "admin"
+    AGENT = "agent"
+
+
+# The role a key's holder must have, by the key's prefix: a key never works as another kind.
+_ROLE_OF_PREFIX = {SHOPPER_TOKEN_PREFIX: PersonRole.CUSTOMER, AGENT_KEY_PREFIX: PersonRole.AI_AGENT}
+_KIND_OF_ROLE = {
+    PersonRole.CREATOR: PrincipalKind.CREATOR,
+    PersonRole.CUSTOMER: PrincipalKind.SHOPPER,
+    PersonRole.AI_AGENT: PrincipalKind.AGENT,
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,8 @@ class Principal:
             return EntityRef(dimension=Dimension.PERSON, type=PersonRole.CREATOR, id=self.person_id)
         if self.kind == PrincipalKind.SHOPPER and self.person_id:
             return EntityRef(dimension=Dimension.PERSON, type=PersonRole.CUSTOMER, id=self.person_id)
+        if self.kind == PrincipalKind.AGENT and self.person_id:
+            return EntityRef(dimension=Dimension.PERSON, type=PersonRole.AI_AGENT, id=self.person_id)
         if self.is_admin:
             return EntityRef(dimension=Dimension.PERSON, type=PersonRole.ADMIN, id="admin")
         return None
@@ -76,6 +90,10 @@ def generate_shopper_token() -> str:
     return SHOPPER_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def generate_agent_key() -> str:
+    return AGENT_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -101,9 +119,10 @@ def authenticate(authorization: str | None, repository: Repository, settings: Se
     admin_key = resolve_admin_key(settings)
     if admin_key and hmac.compare_digest(key.encode(), admin_key.encode()):
         return ADMIN
-    # The prefix says which role the holder must have: a key never works as the other kind.
-    shopper = key.startswith(SHOPPER_TOKEN_PREFIX)
+    role = next(
+        (role for prefix, role in _ROLE_OF_PREFIX.items() if key.startswith(prefix)), PersonRole.CREATOR
+    )
     holder = repository.api_key_holder(hash_api_key(key))
-    if holder is None or holder.type != (PersonRole.CUSTOMER if shopper else PersonRole.CREATOR):
+    if holder is None or holder.type != role:
         raise Unauthorized("This API key is not valid.", code="invalid_credentials")
-    return Principal(PrincipalKind.SHOPPER if shopper else PrincipalKind.CREATOR, holder.id)
+    return Principal(_KIND_OF_ROLE[role], holder.id)

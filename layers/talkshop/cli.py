@@ -123,6 +123,24 @@ def _command_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_feed_export(args: argparse.Namespace) -> int:
+    from talkshop.commerce.feed import FeedExporter, FeedFormat, Shop
+    from talkshop.settings import get_settings
+
+    with _catalog_target(args):
+        from talkshop.api.context import catalog
+
+        settings = get_settings()
+        feed = FeedExporter(catalog(), Shop(settings.shop_name, settings.public_url)).export(
+            FeedFormat(args.format)
+        )
+    if args.output:
+        args.output.write_text(feed, encoding="utf-8")
+    else:
+        sys.stdout.write(feed)
+    return 0
+
+
 def _command_openapi(args: argparse.Namespace) -> int:
     from talkshop.api.openapi import openapi_document
 
@@ -199,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_options(sweep)
     sweep.set_defaults(run=_command_sweep)
+
+    feed = commands.add_parser("feed", help="product feeds for agents").add_subparsers(
+        dest="action", required=True
+    )
+    export = feed.add_parser("export", help="export the active products as ACP products.jsonl or OpenAI CSV")
+    export.add_argument("--format", choices=["acp", "openai"], required=True)
+    export.add_argument("--output", type=Path, help="default: standard output")
+    _data_options(export)
+    export.set_defaults(run=_command_feed_export)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of the whole API")
     openapi.add_argument("--output", type=Path)

@@ -24,6 +24,13 @@ EMBEDDINGS_DIMENSION_VARIABLE = "TALKSHOP_EMBEDDINGS_DIMENSION"
 OPENAI_BASE_URL_VARIABLE = "OPENAI_BASE_URL"
 # The EventBridge bus chat and catalog events are published to (the local runtime creates its own).
 EVENT_BUS_NAME_VARIABLE = "TALKSHOP_EVENT_BUS_NAME"
+# Where shoppers and agents reach the shop: the base of the links in product feeds and ACP answers.
+PUBLIC_URL_VARIABLE = "TALKSHOP_PUBLIC_URL"
+SHOP_NAME_VARIABLE = "TALKSHOP_SHOP_NAME"
+# Commerce: the table Powertools idempotency keeps request records in (Idempotency-Key), and the
+# checkout state machine POST /api/checkout runs synchronously.
+IDEMPOTENCY_TABLE_VARIABLE = "TALKSHOP_IDEMPOTENCY_TABLE"
+CHECKOUT_STATE_MACHINE_VARIABLE = "TALKSHOP_CHECKOUT_STATE_MACHINE_ARN"
 MINILM_EMBEDDINGS = "minilm"
 OPENAI_EMBEDDINGS = "openai"
 BEDROCK_EMBEDDINGS = "bedrock"
@@ -46,6 +53,10 @@ class Settings:
     embeddings_dimension: int | None = None
     openai_base_url: str | None = None
     event_bus_name: str = "default"
+    idempotency_table: str = "talkshop-idempotency"
+    checkout_state_machine_arn: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    shop_name: str = "Talkshop"
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +74,10 @@ def get_settings() -> Settings:
         embeddings_dimension=_optional_int(EMBEDDINGS_DIMENSION_VARIABLE),
         openai_base_url=os.environ.get(OPENAI_BASE_URL_VARIABLE, "").strip() or None,
         event_bus_name=os.environ.get(EVENT_BUS_NAME_VARIABLE, "").strip() or "default",
+        idempotency_table=os.environ.get(IDEMPOTENCY_TABLE_VARIABLE, "").strip() or "talkshop-idempotency",
+        checkout_state_machine_arn=os.environ.get(CHECKOUT_STATE_MACHINE_VARIABLE, "").strip() or None,
+        public_url=(os.environ.get(PUBLIC_URL_VARIABLE, "").strip() or "http://127.0.0.1:8000").rstrip("/"),
+        shop_name=os.environ.get(SHOP_NAME_VARIABLE, "").strip() or "Talkshop",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -67,14 +68,12 @@ def test_each_function_has_a_deployable_handler(function: FunctionSpec) -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: f"{route.method} {route.path}")
 def test_match_route_resolves_every_route(route: Route) -> None:
-    concrete = route.path.replace("{id}", "prd_0a1b.c:d-e")
+    names = re.findall(r"\{(\w+)\}", route.path)
+    concrete = re.sub(r"\{\w+\}", "prd_0a1b.c:d-e", route.path)
     found = match_route(route.method, concrete)
     assert found is not None
     assert found.route == route
-    if "{id}" in route.path:
-        assert found.path_parameters == {"id": "prd_0a1b.c:d-e"}
-    else:
-        assert found.path_parameters == {}
+    assert found.path_parameters == dict.fromkeys(names, "prd_0a1b.c:d-e")
 
 
 @pytest.mark.parametrize(

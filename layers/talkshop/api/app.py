@@ -44,6 +44,7 @@ class ErrorBody(BaseModel):
 _ERROR_MEANINGS = {
     400: "Malformed request (invalid JSON or cursor)",
     401: "Missing, malformed or unknown API key",
+    402: "The payment was declined",
     403: "The key may not do this",
     404: "No such resource (or not visible to this caller)",
     409: "Conflicts with the current state; read again and retry",
@@ -51,6 +52,7 @@ _ERROR_MEANINGS = {
     413: "The change is too large",
     415: "The body is not application/json",
     422: "The request does not validate",
+    503: "A service we depend on (the payment provider) did not answer; retry",
 }
 
 

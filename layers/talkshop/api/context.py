@@ -19,8 +19,14 @@ from talkshop.data.repository import Repository
 from talkshop.settings import LOCAL_SEARCH, MINILM_EMBEDDINGS, get_settings
 
 if TYPE_CHECKING:
-    from talkshop.advisor.model import Advisor, ShopCatalog
+    from talkshop.advisor.model import Advisor, ShopCatalog, ShopCommerce
     from talkshop.advisor.service import ChatService, ChatSessions
+    from talkshop.commerce.carts import CartService
+    from talkshop.commerce.checkout import CheckoutRunner, CheckoutService
+    from talkshop.commerce.discounts import DiscountService
+    from talkshop.commerce.orders import OrderService
+    from talkshop.commerce.payments import PaymentProvider
+    from talkshop.commerce.store import CommerceStore
     from talkshop.events.publisher import EventPublisher
     from talkshop.search.indexer import SearchIndexer
     from talkshop.search.model import Embedder, SearchIndex
@@ -90,13 +96,20 @@ def shop_catalog() -> ShopCatalog:
 
 
 @lru_cache(maxsize=1)
+def shop_commerce() -> ShopCommerce:
+    from talkshop.advisor.shop_commerce import LiveCommerce
+
+    return LiveCommerce(discounts(), orders())
+
+
+@lru_cache(maxsize=1)
 def advisor() -> Advisor:
     """An LLM engine when one is configured (it falls back to the rules itself), else the rules."""
     from talkshop.advisor.engine import RulesAdvisor
     from talkshop.llm.factory import llm_advisor_from_environment
 
-    rules = RulesAdvisor(shop_catalog())
-    return llm_advisor_from_environment(shop_catalog(), rules) or rules
+    rules = RulesAdvisor(shop_catalog(), commerce=shop_commerce())
+    return llm_advisor_from_environment(shop_catalog(), rules, shop_commerce()) or rules
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +125,7 @@ def chat_service() -> ChatService:
     from talkshop.advisor.service import ChatService
     from talkshop.advisor.store import ConversationStore
 
-    return ChatService(ConversationStore(repository()), shop_catalog(), advisor())
+    return ChatService(ConversationStore(repository()), shop_catalog(), advisor(), carts=carts())
 
 
 @lru_cache(maxsize=1)
@@ -120,6 +133,63 @@ def event_publisher() -> EventPublisher:
     from talkshop.events.publisher import EventPublisher
 
     return EventPublisher(boto3.client("events"), get_settings().event_bus_name)
+
+
+@lru_cache(maxsize=1)
+def commerce_store() -> CommerceStore:
+    from talkshop.commerce.store import CommerceStore
+
+    return CommerceStore(repository())
+
+
+@lru_cache(maxsize=1)
+def discounts() -> DiscountService:
+    from talkshop.commerce.discounts import DiscountService
+
+    return DiscountService(commerce_store())
+
+
+@lru_cache(maxsize=1)
+def carts() -> CartService:
+    from talkshop.advisor.store import ConversationStore
+    from talkshop.commerce.carts import CartService
+
+    return CartService(commerce_store(), ConversationStore(repository()), discounts())
+
+
+@lru_cache(maxsize=1)
+def orders() -> OrderService:
+    from talkshop.commerce.orders import OrderService
+
+    return OrderService(commerce_store())
+
+
+@lru_cache(maxsize=1)
+def checkout_runner() -> CheckoutRunner:
+    """The checkout state machine (TALKSHOP_CHECKOUT_STATE_MACHINE_ARN), started synchronously."""
+    from talkshop.commerce.checkout import StepFunctionsCheckoutRunner
+
+    arn = get_settings().checkout_state_machine_arn
+    if not arn:
+        raise RuntimeError("TALKSHOP_CHECKOUT_STATE_MACHINE_ARN is not set: checkout has no state machine")
+    return StepFunctionsCheckoutRunner(arn)
+
+
+@lru_cache(maxsize=1)
+def checkout() -> CheckoutService:
+    from talkshop.advisor.store import ConversationStore
+    from talkshop.commerce.checkout import CheckoutService
+
+    return CheckoutService(
+        commerce_store(), ConversationStore(repository()), checkout_runner(), payment_provider().name
+    )
+
+
+@lru_cache(maxsize=1)
+def payment_provider() -> PaymentProvider:
+    from talkshop.commerce.payments import provider_from_settings
+
+    return provider_from_settings(repository())
 
 
 def reset() -> None:
@@ -132,10 +202,23 @@ def reset() -> None:
         search_service,
         search_indexer,
         shop_catalog,
+        shop_commerce,
         advisor,
         chat_sessions,
         chat_service,
         event_publisher,
+        commerce_store,
+        discounts,
+        carts,
+        orders,
+        checkout_runner,
+        checkout,
+        payment_provider,
     ):
         dependency.cache_clear()
     get_settings.cache_clear()
+    from talkshop.api import idempotency
+    from talkshop.commerce import checkout_steps
+
+    idempotency.reset()
+    checkout_steps.default_steps.cache_clear()

@@ -27,6 +27,10 @@ class FunctionSpec:
     uses_search: bool = False
     # Calls an LLM provider when one is configured (its API key comes from Secrets Manager).
     uses_llm: bool = False
+    # Charges through the payment provider: the payments layer (stripe) and the provider's secret key.
+    uses_payments: bool = False
+    # Keeps Idempotency-Key records (Powertools idempotency) in the idempotency table.
+    uses_idempotency: bool = False
     memory_mb: int = 512
     timeout_s: int = 10
 
@@ -81,7 +85,46 @@ CHAT_MESSAGE = FunctionSpec(
     timeout_s=29,  # API Gateway's own limit: a slow model turn ends as a clear error, not a hang
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (CATALOG_READ, CATALOG_WRITE, SEARCH, CHAT_SESSIONS, CHAT_MESSAGE)
+COMMERCE = FunctionSpec(
+    name="commerce",
+    description="Carts, checkout (through the checkout state machine), orders and discount codes",
+    table_access=TableAccess.READ_WRITE,
+    needs_admin_key=True,
+    uses_idempotency=True,
+    timeout_s=29,
+)
+ACP = FunctionSpec(
+    name="acp",
+    description="The merchant side of the Agentic Commerce Protocol for external agents, and product feeds",
+    table_access=TableAccess.READ_WRITE,
+    needs_admin_key=True,
+    timeout_s=29,
+)
+ADMIN = FunctionSpec(
+    name="admin",
+    description="Admin operations: issuing and revoking agent keys",
+    table_access=TableAccess.READ_WRITE,
+    needs_admin_key=True,
+)
+
+WEBHOOKS = FunctionSpec(
+    name="webhooks",
+    description="Registers webhook endpoints of creators and agents; lists and redelivers deliveries",
+    table_access=TableAccess.READ_WRITE,
+    needs_admin_key=True,
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    CATALOG_READ,
+    CATALOG_WRITE,
+    SEARCH,
+    CHAT_SESSIONS,
+    CHAT_MESSAGE,
+    COMMERCE,
+    ACP,
+    ADMIN,
+    WEBHOOKS,
+)
 
 # Not behind the API: keeps the search index in sync from the table's stream.
 SEARCH_INDEXER = FunctionSpec(
@@ -109,6 +152,22 @@ CHAT_SWEEPER = FunctionSpec(
     timeout_s=120,
 )
 
+# Not behind the API: the steps of statemachines/checkout.asl.json and webhook_delivery.asl.json.
+CHECKOUT_STEPS = FunctionSpec(
+    name="checkout_steps",
+    description="Runs one step of the checkout state machine (validate, reserve, price, pay, order...)",
+    table_access=TableAccess.READ_WRITE,
+    uses_payments=True,
+    timeout_s=20,
+)
+
+WEBHOOK_STEPS = FunctionSpec(
+    name="webhook_steps",
+    description="Runs one step of the webhook delivery state machine (sign and deliver, dead-letter)",
+    table_access=TableAccess.READ_WRITE,
+    timeout_s=20,
+)
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/products", CATALOG_READ),
     Route("GET", "/api/products/{id}", CATALOG_READ),
@@ -123,4 +182,29 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/chat/session/{id}/feedback", CHAT_SESSIONS),
     Route("POST", "/api/chat/message", CHAT_MESSAGE),
     Route("POST", "/api/chat/message/stream", CHAT_MESSAGE),
+    Route("POST", "/api/carts", COMMERCE),
+    Route("GET", "/api/carts/{id}", COMMERCE),
+    Route("POST", "/api/carts/{id}/lines", COMMERCE),
+    Route("PUT", "/api/carts/{id}/lines/{productId}", COMMERCE),
+    Route("DELETE", "/api/carts/{id}/lines/{productId}", COMMERCE),
+    Route("POST", "/api/checkout", COMMERCE),
+    Route("POST", "/api/chat/checkout", COMMERCE),
+    Route("GET", "/api/orders", COMMERCE),
+    Route("GET", "/api/orders/{id}", COMMERCE),
+    Route("POST", "/api/discounts", COMMERCE),
+    Route("GET", "/api/discounts", COMMERCE),
+    Route("POST", "/acp/checkout_sessions", ACP),
+    Route("POST", "/acp/checkout_sessions/{id}", ACP),
+    Route("GET", "/acp/checkout_sessions/{id}", ACP),
+    Route("POST", "/acp/checkout_sessions/{id}/complete", ACP),
+    Route("POST", "/acp/checkout_sessions/{id}/cancel", ACP),
+    Route("GET", "/api/feed/products.jsonl", ACP),
+    Route("GET", "/api/feed/openai.csv", ACP),
+    Route("POST", "/api/admin/agent-keys", ADMIN),
+    Route("DELETE", "/api/admin/agent-keys/{id}", ADMIN),
+    Route("POST", "/api/webhooks", WEBHOOKS),
+    Route("GET", "/api/webhooks", WEBHOOKS),
+    Route("DELETE", "/api/webhooks/{id}", WEBHOOKS),
+    Route("GET", "/api/webhooks/{id}/deliveries", WEBHOOKS),
+    Route("POST", "/api/webhooks/deliveries/{id}/redeliver", WEBHOOKS),
 )

@@ -7,6 +7,7 @@ Layout (see docs/data-model.md):
 - knowledge about it shares the partition too: SK = "KNOWLEDGE#<kind>";
 - events live in their own partition per subject: PK = "EVENTS#<entity key>", SK = "<ts>#<event id>",
   and in the BY_TYPE index under "EVENTDAY#<yyyy-mm-dd>" for events by day;
+- counters about it share the partition too: SK = "COUNTER#<name>" (atomic, limit-checked counts);
 - API keys: PK = "APIKEY#<sha256 of the key>", SK = "#APIKEY".
 """
 
@@ -22,6 +23,7 @@ API_KEY_SORT_KEY = "#APIKEY"
 API_KEY_TYPE = "apikey"  # how API keys are listed under their holder in the BY_OWNER index
 CONNECTION_PREFIX = "CONN#"
 KNOWLEDGE_PREFIX = "KNOWLEDGE#"
+COUNTER_PREFIX = "COUNTER#"
 
 # Types written often enough that one index partition per type would run hot: their BY_TYPE entries
 # are bucketed by day, so "conversations on a date" is one query and each day's writes go to a
@@ -84,6 +86,10 @@ def connection_prefix(connection_type: ConnectionType) -> str:
 
 def knowledge_sort_key(kind: str) -> str:
     return f"{KNOWLEDGE_PREFIX}{kind}"
+
+
+def counter_sort_key(name: str) -> str:
+    return f"{COUNTER_PREFIX}{name}"
 
 
 def events_partition(subject: EntityRef) -> str:

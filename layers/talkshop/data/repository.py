@@ -199,6 +199,89 @@ class UnitOfWork:
             {"Put": {"Item": current.item}},
         )
 
+    def adjust_number(
+        self,
+        ref: EntityRef,
+        field_name: str,
+        delta: int,
+        now: datetime,
+        *,
+        never_below: int | None = None,
+        on_refused: Callable[[], TalkshopError],
+    ) -> None:
+        """Add `delta` to a number of an entity's data where it is stored, without reading it first.
+
+        Refused (`on_refused`) when the entity is absent or the result would fall below `never_below`,
+        so concurrent decrements can never overdraw it (stock). The version moves on too: a replace
+        made from an earlier read is refused rather than writing the old number back.
+        """
+        condition = "attribute_exists(PK)"
+        values: dict[str, Any] = {":delta": delta, ":one": 1, ":now": iso(now)}
+        if never_below is not None:
+            condition += " AND #data.#field >= :floor"
+            values[":floor"] = never_below - delta
+        key = {"PK": keys.entity_key(ref), "SK": keys.ENTITY_SORT_KEY}
+        names = {"#data": "data", "#field": field_name, "#version": "version", "#updated": "updated_at"}
+        update = "SET #data.#field = #data.#field + :delta, #version = #version + :one, #updated = :now"
+        inverse_values = {**values, ":delta": -delta}
+        inverse_values.pop(":floor", None)
+        self._add(
+            "Update",
+            {
+                "Key": key,
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            },
+            on_refused,
+            {
+                "Update": {
+                    "Key": dict(key),
+                    "UpdateExpression": update,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": inverse_values,
+                }
+            },
+        )
+
+    def increment_counter(
+        self,
+        subject: EntityRef,
+        name: str,
+        now: datetime,
+        *,
+        at_most: int | None = None,
+        on_refused: Callable[[], TalkshopError],
+    ) -> None:
+        """Count one more of something about an entity (a discount's uses), atomically.
+
+        With `at_most`, refused (`on_refused`) when the count has already reached it: the limit holds
+        under any concurrency because the check and the increment are one conditional write.
+        """
+        if at_most is not None and at_most < 1:
+            raise on_refused()
+        key = {"PK": keys.entity_key(subject), "SK": keys.counter_sort_key(name)}
+        names = {"#count": "count", "#updated": "updated_at"}
+        body: dict[str, Any] = {
+            "Key": key,
+            "UpdateExpression": "SET #count = if_not_exists(#count, :zero) + :one, #updated = :now",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {":zero": 0, ":one": 1, ":now": iso(now)},
+        }
+        if at_most is not None:
+            body["ConditionExpression"] = "attribute_not_exists(#count) OR #count < :limit"
+            body["ExpressionAttributeValues"][":limit"] = at_most
+        inverse = {
+            "Update": {
+                "Key": dict(key),
+                "UpdateExpression": "SET #count = #count - :one",
+                "ExpressionAttributeNames": {"#count": "count"},
+                "ExpressionAttributeValues": {":one": 1},
+            }
+        }
+        self._add("Update", body, on_refused, inverse)
+
     def connect(self, connection: Connection, now: datetime) -> None:
         """Idempotent: connecting twice leaves one edge."""
         self._put_restorably(_connection_item(connection, now))
@@ -330,6 +413,11 @@ class Repository:
     def raw_item(self, partition: str, sort: str) -> dict[str, Any] | None:
         response = self.table.get_item(Key={"PK": partition, "SK": sort}, ConsistentRead=True)
         return response.get("Item")
+
+    def counter(self, subject: EntityRef, name: str) -> int:
+        """The value of a counter about an entity (0 when nothing was counted yet); a consistent read."""
+        item = self.raw_item(keys.entity_key(subject), keys.counter_sort_key(name))
+        return int(item["count"]) if item else 0
 
     def get(self, ref: EntityRef) -> StoredEntity | None:
         response = self.table.get_item(
@@ -471,8 +559,9 @@ class Repository:
         return [Event.model_validate(from_dynamo(item["event"])) for item in response["Items"]]
 
     def knowledge(self, subject: EntityRef, kind: str) -> dict[str, Any] | None:
+        # Consistent: knowledge read to be changed and written back (a shopper's memory) must be the latest.
         response = self.table.get_item(
-            Key={"PK": keys.entity_key(subject), "SK": keys.knowledge_sort_key(kind)}
+            Key={"PK": keys.entity_key(subject), "SK": keys.knowledge_sort_key(kind)}, ConsistentRead=True
         )
         item = response.get("Item")
         return from_dynamo(item["content"]) if item else None

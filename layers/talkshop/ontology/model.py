@@ -45,6 +45,14 @@ class ThingType(StrEnum):
     CART = "cart"
     ORDER = "order"
     DISCOUNT = "discount"
+    CHECKOUT = "checkout"
+    RESERVATION = "reservation"
+    TEST_PAYMENT = "test_payment"
+    DELEGATED_PAYMENT_TOKEN = "delegated_payment_token"  # noqa: S105 - a thing type, not a secret
+    WEBHOOK_ENDPOINT = "webhook_endpoint"
+    WEBHOOK_DELIVERY = "webhook_delivery"
+    ACP_CHECKOUT_SESSION = "acp_checkout_session"
+    ACP_IDEMPOTENCY_RECORD = "acp_idempotency_record"
 
 
 class ConnectionType(StrEnum):
@@ -70,6 +78,15 @@ class EventType(StrEnum):
     PREFERENCES_CORRECTED = "preferences_corrected"
     FEEDBACK_GIVEN = "feedback_given"
     CHAT_ABANDONED = "chat_abandoned"
+    ADDED_TO_CART = "added_to_cart"
+    CHECKOUT_STARTED = "checkout_started"
+    ORDER_PLACED = "order_placed"
+    ORDER_PLACED_FROM_CHAT = "order_placed_from_chat"
+    ORDER_PAID = "order_paid"
+    CHECKOUT_FAILED = "checkout_failed"
+    DISCOUNT_APPLIED = "discount_applied"
+    WEBHOOK_DELIVERED = "webhook_delivered"
+    WEBHOOK_FAILED = "webhook_failed"
 
 
 class EntityRef(BaseModel):

@@ -1,0 +1,120 @@
+"""Idempotency-Key on state-changing requests, with Powertools idempotency on DynamoDB.
+
+A request that carries `Idempotency-Key` runs once per (operation, caller, key): a retry gets the
+first answer again (status, body and headers) without running anything. The same key with a
+different body is refused (422 `idempotency_key_reused`); a retry while the first is still running is
+told so (409 `request_in_progress`). A request that fails records nothing, so it may be retried with
+the same key. Records live in their own table (TALKSHOP_IDEMPOTENCY_TABLE, expiring after 24 hours),
+so the ontology table holds only the ontology.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from pydantic import BaseModel
+
+from talkshop.api.app import header
+from talkshop.auth import Principal
+from talkshop.errors import Conflict, InvalidInput
+from talkshop.settings import get_settings
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+RECORD_LIFETIME_S = 24 * 60 * 60
+
+_CONFIG = IdempotencyConfig(
+    event_key_jmespath="[operation, caller, key]",
+    payload_validation_jmespath="body",
+    expires_after_seconds=RECORD_LIFETIME_S,
+)
+
+
+@lru_cache(maxsize=1)
+def _persistence() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+
+
+def _answer(response: Response[Any]) -> dict[str, Any]:
+    """What is recorded of an answer: status, headers and the JSON body as data (the resolver checks
+    the replayed body against the route's response model, as it does the first one)."""
+    body = response.body
+    return {
+        "status": response.status_code,
+        "body": json.loads(body) if isinstance(body, str | bytes) else body,
+        "headers": {name: value for name, value in response.headers.items() if isinstance(value, str)},
+    }
+
+
+@lru_cache(maxsize=1)
+def _once() -> Callable[..., dict[str, Any]]:
+    def run(request: dict[str, Any], handle: Callable[[], Response[Any]]) -> dict[str, Any]:
+        return _answer(handle())
+
+    decorated: Callable[..., dict[str, Any]] = idempotent_function(
+        run, data_keyword_argument="request", persistence_store=_persistence(), config=_CONFIG
+    )
+    return decorated
+
+
+def once_per_key(
+    app: APIGatewayRestResolver,
+    operation: str,
+    caller: Principal,
+    body: BaseModel | None,
+    handle: Callable[[], Response[Any]],
+) -> Response[Any]:
+    """Answer `handle()`, or the answer recorded for this Idempotency-Key when the request is a retry."""
+    key = header(app, IDEMPOTENCY_KEY_HEADER)
+    if key is None:
+        return handle()
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput(
+            f"{IDEMPOTENCY_KEY_HEADER} must be at most {MAX_KEY_LENGTH} printable characters.",
+            code="invalid_idempotency_key",
+        )
+    request = {
+        "operation": operation,
+        "caller": f"{caller.kind}:{caller.person_id or ''}",
+        "key": key,
+        "body": body.model_dump(mode="json") if body is not None else None,
+    }
+    if app.lambda_context is not None:
+        _CONFIG.register_lambda_context(app.lambda_context)
+    try:
+        answer = _once()(request=request, handle=handle)
+    except IdempotencyValidationError as error:
+        raise InvalidInput(
+            f"This {IDEMPOTENCY_KEY_HEADER} was used with a different request; use a new key.",
+            code="idempotency_key_reused",
+        ) from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise Conflict(
+            f"A request with this {IDEMPOTENCY_KEY_HEADER} is still being handled; retry shortly.",
+            code="request_in_progress",
+        ) from error
+    return Response(
+        status_code=int(answer["status"]),
+        content_type=content_types.APPLICATION_JSON,
+        body=answer["body"],
+        headers=answer["headers"],
+    )
+
+
+def reset() -> None:
+    """Forget the persistence layer (the environment it was made from has changed)."""
+    _persistence.cache_clear()
+    _once.cache_clear()

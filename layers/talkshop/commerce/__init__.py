@@ -1,0 +1,1 @@
+"""Commerce: carts, checkout, discounts, payments, orders and webhooks."""

@@ -1,0 +1,189 @@
+"""Helpers of the commerce tests: products and shoppers in the table, the checkout flow run in-process in
+the state machine's order, and moto made as atomic per request as DynamoDB is."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import moto.dynamodb.models as dynamodb_models
+
+from talkshop.advisor.model import ConversationSession
+from talkshop.advisor.store import ConversationStore
+from talkshop.auth import ADMIN, generate_shopper_token
+from talkshop.catalog.creators import CreatorService
+from talkshop.catalog.model import Product, ProductInput
+from talkshop.catalog.service import CatalogService
+from talkshop.clock import utc_now
+from talkshop.commerce.checkout_steps import (
+    COMPENSATIONS,
+    FORWARD_STEPS,
+    CheckoutState,
+    CheckoutStepError,
+    Step,
+)
+from talkshop.commerce.model import Failure
+from talkshop.data.repository import Repository
+
+
+def add_product(
+    repository: Repository,
+    product_id: str,
+    *,
+    price: int = 5000,
+    stock: int = 10,
+    creator_id: str = "padelnest",
+    currency: str = "EUR",
+) -> Product:
+    creators = CreatorService(repository)
+    if creators.get(creator_id) is None:
+        creators.add(creator_id.title(), creator_id)
+    return CatalogService(repository).create_product(
+        ProductInput(
+            id=product_id,
+            name=product_id.replace("-", " ").title(),
+            brand="Acme",
+            category="padel-rackets",
+            creator_id=creator_id,
+            price=price,
+            currency=currency,
+            stock=stock,
+        ),
+        ADMIN,
+    )
+
+
+def stock_of(repository: Repository, product_id: str) -> int:
+    return CatalogService(repository).get_product(product_id, ADMIN).stock
+
+
+def new_shopper(repository: Repository, user_id: str) -> str:
+    """A customer and their token (as starting a chat creates them)."""
+    token = generate_shopper_token()
+    work = repository.unit_of_work()
+    ConversationStore(repository).stage_new_shopper(work, user_id, token)
+    work.commit()
+    return token
+
+
+def new_chat(
+    repository: Repository,
+    user_id: str,
+    session_id: str,
+    *,
+    suggested: list[str] | None = None,
+    viewed: list[str] | None = None,
+    minutes_ago: int = 10,
+    messages: int = 6,
+) -> ConversationSession:
+    now = utc_now()
+    session = ConversationSession(
+        id=session_id,
+        user_id=user_id,
+        suggested_products=suggested or [],
+        viewed_products=viewed or [],
+        started_at=now - timedelta(minutes=minutes_ago),
+        last_activity_at=now,
+        message_count=messages,
+    )
+    work = repository.unit_of_work()
+    ConversationStore(repository).stage_create(work, session)
+    work.commit()
+    return session
+
+
+class InProcessCheckoutRunner:
+    """The checkout state machine's flow without Step Functions, for tests: the forward steps in the
+    ASL's order, retryable failures tried again, and on any failure (a step's CheckoutStepError or a
+    crash, as a Catch on States.ALL would) the compensations in order."""
+
+    def __init__(self, steps: Mapping[str, Step], attempts: int = 3) -> None:
+        self.steps = steps
+        self.attempts = attempts
+        self.ran: list[str] = []
+
+    def start(self, state: CheckoutState) -> CheckoutState:
+        try:
+            for name in FORWARD_STEPS:
+                state = self._run(name, state)
+        except CheckoutStepError as error:
+            state = self._compensate(state, error.failure)
+        except Exception as crash:
+            state = self._compensate(state, Failure(code="checkout_error", message=repr(crash)))
+        return state
+
+    def _compensate(self, state: CheckoutState, failure: Failure) -> CheckoutState:
+        state = state.model_copy(update={"error": failure})
+        for name in COMPENSATIONS:
+            state = self._run(name, state)
+        return state
+
+    def _run(self, name: str, state: CheckoutState) -> CheckoutState:
+        for attempt in range(1, self.attempts + 1):
+            self.ran.append(name)
+            try:
+                return self.steps[name](state)
+            except CheckoutStepError as error:
+                if not error.retryable or attempt == self.attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def crashing(steps: Mapping[str, Step], after: str) -> dict[str, Step]:
+    """The steps, with the one after `after` crashing as a Lambda that died would."""
+    following = FORWARD_STEPS[FORWARD_STEPS.index(after) + 1]
+
+    def crash(state: CheckoutState) -> CheckoutState:
+        raise RuntimeError(f"{following} crashed")
+
+    return {**steps, following: crash}
+
+
+_REQUESTS = (
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "transact_write_items",
+    "transact_get_items",
+)
+
+
+@contextmanager
+def atomic_moto() -> Iterator[None]:
+    """Each DynamoDB request handled whole before the next, as DynamoDB serialises writes to an item.
+
+    moto checks a condition and then writes without a lock (and undoes a failed transaction by putting
+    back a copy of the whole table), so threads racing through it see states DynamoDB never shows. The
+    race between our read and our conditional write, which is what the tests are about, stays real.
+    """
+    lock = threading.RLock()
+    backend = dynamodb_models.DynamoDBBackend
+    originals: dict[str, Callable[..., Any]] = {name: getattr(backend, name) for name in _REQUESTS}
+
+    def serialised(original: Callable[..., Any]) -> Callable[..., Any]:
+        def request(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(*args, **kwargs)
+
+        return request
+
+    for name, original in originals.items():
+        setattr(backend, name, serialised(original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(backend, name, original)
+
+
+def at(year: int, month: int, day: int) -> datetime:
+    from datetime import UTC
+
+    return datetime(year, month, day, tzinfo=UTC)
