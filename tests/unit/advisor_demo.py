@@ -68,6 +68,7 @@ class Chat:
                         content=reply.text,
                         timestamp=NOW,
                         mentioned_products=reply.mentioned_products,
+                        offered_code=reply.offered_discount_code,
                     ),
                 ],
             }

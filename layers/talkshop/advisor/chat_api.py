@@ -26,6 +26,7 @@ from talkshop.advisor.model import (
     Usage,
 )
 from talkshop.advisor.preferences import Budget, Contradiction, Preferences
+from talkshop.commerce.carts import ChatCheckoutStarted
 from talkshop.errors import InvalidInput
 from talkshop.ontology.model import Identifier
 
@@ -236,6 +237,9 @@ class ChatReply(BaseModel):
     question: str | None = None
     internal_state: InternalState
     usage: UsageView
+    checkout: ChatCheckoutStarted | None = Field(
+        default=None, description="The cart a buying message started and its checkout page"
+    )
 
 
 class ReactionInput(BaseModel):

@@ -17,18 +17,22 @@ from talkshop.advisor import answers
 from talkshop.advisor.compare import compare, render
 from talkshop.advisor.intents import Classification, Intent, Language, ObjectionTopic, classify
 from talkshop.advisor.model import (
+    MAX_CHECKOUT_QUANTITY,
     AdvisorReply,
+    CheckoutRequest,
+    CodeOffer,
     Comparison,
     ConversationSession,
     RecommendationType,
     RecommendedProduct,
     ReplyEvent,
     ShopCatalog,
+    ShopCommerce,
     ShopperMemory,
     TextDelta,
     TurnContext,
 )
-from talkshop.advisor.phrases import say, term
+from talkshop.advisor.phrases import join, say, term
 from talkshop.advisor.preferences import Budget, Contradiction, Extraction, Preferences, refine
 from talkshop.advisor.ranking import MIN_RATING, Ranked, rank, violations
 from talkshop.catalog.model import Product
@@ -38,7 +42,7 @@ from talkshop.search.service import format_price
 from talkshop.search.understanding import understand
 from talkshop.text import words
 
-__all__ = ["RulesAdvisor", "needs_of", "split_sentences"]
+__all__ = ["RulesAdvisor", "code_offered_in", "deal_text", "needs_of", "quantity_in", "split_sentences"]
 
 CANDIDATES = 30
 RECOMMENDATIONS = 3
@@ -61,6 +65,23 @@ _OTHERS = frozenset(
 )
 _SIMILAR = frozenset(words("similar like same parecido parecida similaire pareil semelhante parecido"))
 _DIGITS_AND_MONEY = re.compile(r"[\d€$£]+")
+# "where is my order?" tells this many of the latest orders.
+ORDERS_TOLD = 3
+# "buy 2 of those", "I'll take two", "me llevo dos": a count next to a buying verb or before a unit word.
+_COUNT_WORDS = {
+    **{str(number): number for number in range(1, MAX_CHECKOUT_QUANTITY + 1)},
+    **dict.fromkeys(words("two dos deux dois duas"), 2),
+    **dict.fromkeys(words("three tres trois tres"), 3),
+    **dict.fromkeys(words("four cuatro quatre quatro"), 4),
+    **dict.fromkeys(words("five cinco cinq"), 5),
+}
+_BUYING_VERBS = frozenset(
+    words("""buy take add order get want compro comprar quiero llevo prends achete acheter commander veux
+    quero levar encomendar""")
+)
+_UNIT_WORDS = frozenset(
+    words("of x units unit pieces piece pcs de unidades unidad exemplaires unites unidade")
+)
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?:\n])(?=\s)")
 
 
@@ -132,14 +153,20 @@ class _Answer(BaseModel):
     comparison: Comparison | None = None
     question: str | None = None
     preferences: Preferences | None = Field(default=None, description="None: the refined preferences")
+    checkout_request: CheckoutRequest | None = None
+    offered_code: str | None = None
 
 
 class RulesAdvisor:
     """The deterministic advisor: the default engine, and the fallback of the LLM ones."""
 
-    def __init__(self, catalog: ShopCatalog, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, catalog: ShopCatalog, clock: Clock = utc_now, commerce: ShopCommerce | None = None
+    ) -> None:
         self._catalog = catalog
         self._clock = clock
+        # Without commerce the engine neither offers codes, reads orders nor starts checkouts.
+        self._commerce = commerce
 
     def respond(self, turn: TurnContext) -> Iterator[ReplyEvent]:
         reply = self.reply(turn)
@@ -170,6 +197,8 @@ class RulesAdvisor:
             viewed_products=answer.viewed_products,
             comparison=answer.comparison,
             question=answer.question,
+            checkout_request=answer.checkout_request,
+            offered_discount_code=answer.offered_code,
         )
 
     # Reading --------------------------------------------------------------------------------------------
@@ -238,13 +267,13 @@ class RulesAdvisor:
             Intent.COMPARE: self._compare,
             Intent.OBJECTION: self._objection,
             Intent.BUY: self._buy,
+            Intent.DISCOUNT: self._discount,
+            Intent.ORDER_STATUS: self._order_status,
         }
         handler = handlers.get(reading.classification.intent)
         if handler is not None:
             return handler(reading)
         fixed = {
-            Intent.DISCOUNT: "discount",
-            Intent.ORDER_STATUS: "order_status",
             Intent.SUPPORT: "support",
             Intent.INAPPROPRIATE: "inappropriate",
         }
@@ -331,6 +360,11 @@ class RulesAdvisor:
             recommendations.append(extra[0])
             sentences.append(extra[1])
             shown.append(extra[0].product_id)
+        offer = self._first_order_offer(reading, ranked[0].product)
+        if offer is not None:
+            sentences.append(
+                _offer_sentence("discount_found_on_first_order", offer, ranked[0].product, language)
+            )
         if question is None and not _enough_to_go_on(preferences):
             question = say("ask_level", language)
         if question is not None:
@@ -342,7 +376,15 @@ class RulesAdvisor:
             mentioned_products=shown,
             question=question,
             preferences=preferences,
+            offered_code=offer.code if offer else None,
         )
+
+    def _first_order_offer(self, reading: _Reading, product: Product) -> CodeOffer | None:
+        """A first-order code for the top pick, told once per chat: a welcome, not a sales pitch."""
+        if self._commerce is None or code_offered_in(reading.session) is not None:
+            return None
+        offer = self._commerce.offer_for(reading.session.user_id, [product.id])
+        return offer if offer is not None and offer.first_order_only else None
 
     def _refined_for_turn(self, reading: _Reading) -> Preferences:
         """The refined preferences, with "cheaper" on a refine turn capping the budget below the cards."""
@@ -576,6 +618,7 @@ class RulesAdvisor:
         )
 
     def _buy(self, reading: _Reading) -> _Answer:
+        """Confirm the product and its price; with commerce, ask the chat service for the checkout."""
         language = reading.language
         targets = self._targets(reading)
         if not targets:
@@ -583,15 +626,130 @@ class RulesAdvisor:
             return _Answer(sentences=[question], question=question)
         product = targets[0]
         price = format_price(product.price, product.currency)
-        template = "buy" if product.stock > 0 else "buy_sold_out"
+        quantity = quantity_in(reading.turn.message)
+        on_screen = {
+            "shown_products": self._still_shown(reading, product.id),
+            "mentioned_products": [product.id],
+        }
+        if product.stock <= 0:
+            return _Answer(
+                sentences=[say("buy_sold_out", language, name=product.name, price=price)], **on_screen
+            )
+        if self._commerce is None:
+            return _Answer(sentences=[say("buy", language, name=product.name, price=price)], **on_screen)
+        if product.stock < quantity:
+            question = say(
+                "buy_too_few",
+                language,
+                name=product.name,
+                price=price,
+                stock=product.stock,
+                quantity=quantity,
+            )
+            return _Answer(sentences=[question], question=question, **on_screen)
+        template = "buy_ready" if quantity == 1 else "buy_ready_many"
+        sentences = [say(template, language, name=product.name, price=price, quantity=quantity)]
+        code = code_offered_in(reading.session)
+        if code is not None:
+            sentences.append(say("code_applied_at_checkout", language, code=code))
         return _Answer(
-            sentences=[say(template, language, name=product.name, price=price)],
-            shown_products=self._still_shown(reading, product.id),
-            mentioned_products=[product.id],
+            sentences=sentences,
+            checkout_request=CheckoutRequest(product_id=product.id, quantity=quantity),
+            **on_screen,
         )
+
+    def _discount(self, reading: _Reading) -> _Answer:
+        """An eligible code for the product in focus, from data, or an honest no: never an invented one."""
+        language = reading.language
+        if self._commerce is None:
+            return _Answer(sentences=[say("discount", language)])
+        targets = self._targets(reading)
+        if not targets:
+            question = say("discount_which", language)
+            return _Answer(sentences=[question], question=question)
+        product = targets[0]
+        on_screen = {
+            "shown_products": self._still_shown(reading, product.id),
+            "mentioned_products": [product.id],
+        }
+        offer = self._commerce.offer_for(reading.session.user_id, [product.id])
+        if offer is None:
+            return _Answer(sentences=[say("discount_none", language, name=product.name)], **on_screen)
+        return _Answer(
+            sentences=[
+                _offer_sentence("discount_found", offer, product, language),
+                say("discount_applies_in_chat", language),
+            ],
+            offered_code=offer.code,
+            **on_screen,
+        )
+
+    def _order_status(self, reading: _Reading) -> _Answer:
+        """The shopper's latest orders from data, or an honest "I can't find an order"."""
+        language = reading.language
+        if self._commerce is None:
+            return _Answer(sentences=[say("order_status", language)])
+        orders = self._commerce.recent_orders(reading.session.user_id, ORDERS_TOLD)
+        if not orders:
+            return _Answer(sentences=[say("order_none", language)])
+        lines = [
+            say(
+                "order_line",
+                language,
+                id=order.id,
+                date=order.created_at.date().isoformat(),
+                items=join(order.product_names, language),
+                total=format_price(order.total, order.currency),
+                status=term(order.status, language),
+            )
+            for order in orders
+        ]
+        return _Answer(sentences=[say("order_intro", language) + "\n", *(line + "\n" for line in lines)])
 
 
 # Helpers ------------------------------------------------------------------------------------------------
+
+
+def quantity_in(message: str) -> int:
+    """How many units a buying message asks for ("buy 2 of those", "I'll take two"); 1 when it says none."""
+    tokens = words(message)
+    for index, token in enumerate(tokens):
+        count = _COUNT_WORDS.get(token.removesuffix("x") if token[:-1].isdigit() else token)
+        if count is None:
+            continue
+        before = tokens[index - 1] if index > 0 else ""
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if before in _BUYING_VERBS or after in _UNIT_WORDS or token.endswith("x"):
+            return count
+    return 1
+
+
+def code_offered_in(session: ConversationSession) -> str | None:
+    """The latest discount code the advisor offered in this chat, if it offered one."""
+    for message in reversed(session.messages):
+        if message.offered_code:
+            return message.offered_code
+    return None
+
+
+def deal_text(offer: CodeOffer, language: Language) -> str:
+    """What the code takes off, in words: "10% off for first-time buyers"."""
+    if offer.percent is not None:
+        deal = say("deal_percent", language, percent=offer.percent)
+    else:
+        deal = say("deal_amount", language, amount=format_price(offer.amount_off or 0, offer.currency))
+    return say("deal_first_order", language, deal=deal) if offer.first_order_only else deal
+
+
+def _offer_sentence(template: str, offer: CodeOffer, product: Product, language: Language) -> str:
+    return say(
+        template,
+        language,
+        deal=deal_text(offer, language),
+        code=offer.code,
+        saving=format_price(offer.saving, offer.currency),
+        name=product.name,
+    )
 
 
 def _reply_language(message: str, detected: Language, session_language: Language) -> Language:

@@ -27,6 +27,8 @@ from talkshop.search.service import FoundProduct
 MAX_SESSION_MESSAGES = 120
 MAX_MESSAGE_CHARS = 2000
 IDLE_MINUTES_BEFORE_ABANDONED = 30
+# The most units of one product a chat's checkout asks for (a cart line's limit).
+MAX_CHECKOUT_QUANTITY = 99
 
 
 class Platform(StrEnum):
@@ -95,6 +97,9 @@ class ChatMessage(BaseModel):
     comparison: Comparison | None = None
     question: str | None = None
     engine: str | None = None
+    # Assistant messages: the cart the turn started a checkout with, and the discount code it offered.
+    checkout_cart_id: str | None = None
+    offered_code: str | None = None
 
 
 class Usage(BaseModel):
@@ -212,6 +217,55 @@ class AdvisorReply(BaseModel):
     question: str | None = Field(default=None, description="A clarifying question the reply asks")
     engine: str = "rules"
     usage: Usage = Field(default_factory=Usage)
+    checkout_request: CheckoutRequest | None = Field(
+        default=None, description="Start the chat's checkout with this product (a BUY turn)"
+    )
+    offered_discount_code: str | None = Field(
+        default=None, description="A code the reply offers; the chat's checkout applies it"
+    )
+
+
+class CheckoutRequest(BaseModel):
+    """An engine's request to start the chat's checkout with a product; the chat service performs it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str
+    quantity: int = Field(default=1, ge=1, le=MAX_CHECKOUT_QUANTITY)
+
+
+class CodeOffer(BaseModel):
+    """A discount code that applies for this shopper to the products in question, and what it saves.
+
+    Structured rather than worded, so each engine says it in the shopper's language from these facts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    percent: int | None = Field(default=None, description="Percentage off, for a percentage code")
+    amount_off: int | None = Field(default=None, description="Minor units off, for a fixed-amount code")
+    first_order_only: bool = False
+    saving: int = Field(ge=0, description="Minor units saved on the products in question")
+    currency: str
+    product_ids: list[str] = Field(description="The products the saving was computed on, one of each")
+
+
+class OrderSummary(BaseModel):
+    """One of the shopper's orders as an engine may tell it: all from the stored order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    status: str
+    total: int
+    currency: str
+    created_at: datetime
+    product_names: list[str]
+
+
+class CodeRefused(Exception):
+    """A code that does not apply for this shopper and these products; the message says which rule."""
 
 
 class TextDelta(BaseModel):
@@ -242,6 +296,26 @@ class ShopCatalog(Protocol):
     def products(self, product_ids: Sequence[str]) -> dict[str, Product]: ...
 
     def brands(self) -> list[str]: ...
+
+
+class ShopCommerce(Protocol):
+    """What engines may read of commerce: codes a shopper could use and the shopper's own orders.
+
+    Read-only: an engine asks for a checkout or offers a code through its AdvisorReply, and the chat
+    service writes. Every answer is computed from stored data with the checkout's own rules.
+    """
+
+    def offer_for(self, user_id: str, product_ids: Sequence[str]) -> CodeOffer | None:
+        """The code that saves this shopper most on one of each product, or None."""
+        ...
+
+    def check_code(self, user_id: str, code: str, product_ids: Sequence[str]) -> CodeOffer:
+        """What ``code`` saves this shopper on one of each product; CodeRefused when it does not apply."""
+        ...
+
+    def recent_orders(self, user_id: str, limit: int) -> list[OrderSummary]:
+        """The shopper's latest orders, newest first."""
+        ...
 
 
 def final_reply(events: Iterator[ReplyEvent]) -> AdvisorReply:

@@ -416,11 +416,84 @@ _TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "Bon choix : le {name} à {price}. Utilisez la fiche produit pour l'ajouter au panier et payer.",
         "Boa escolha: o {name} por {price}. Use o cartão do produto para o adicionar ao carrinho e pagar.",
     ),
+    "buy_ready": (
+        "Good choice: the {name} at {price}. Your checkout link is ready.",
+        "Buena elección: la {name} por {price}. Tu enlace para pagar está listo.",
+        "Bon choix : le {name} à {price}. Votre lien de paiement est prêt.",
+        "Boa escolha: o {name} por {price}. O seu link de pagamento está pronto.",
+    ),
+    "buy_ready_many": (
+        "Good choice: {quantity} of the {name} at {price} each. Your checkout link is ready.",
+        "Buena elección: {quantity} unidades de la {name} por {price} cada una. Tu enlace para pagar está "
+        "listo.",
+        "Bon choix : {quantity} exemplaires du {name} à {price} l'unité. Votre lien de paiement est prêt.",
+        "Boa escolha: {quantity} unidades do {name} por {price} cada. O seu link de pagamento está pronto.",
+    ),
+    "buy_too_few": (
+        "Only {stock} of the {name} ({price}) are left, so I can't check out {quantity}. Shall I take "
+        "{stock}?",
+        "Solo quedan {stock} de la {name} ({price}), así que no puedo tramitar {quantity}. ¿Te parece "
+        "bien {stock}?",
+        "Il ne reste que {stock} {name} ({price}), je ne peux donc pas en commander {quantity}. "
+        "J'en prends {stock} ?",
+        "Só restam {stock} do {name} ({price}), por isso não consigo encomendar {quantity}. Fico com "
+        "{stock}?",
+    ),
     "buy_sold_out": (
         "The {name} ({price}) is sold out right now, so it can't be ordered.",
         "La {name} ({price}) está agotada ahora mismo, así que no se puede pedir.",
         "Le {name} ({price}) est épuisé pour le moment et ne peut pas être commandé.",
         "O {name} ({price}) está esgotado neste momento e não pode ser encomendado.",
+    ),
+    "code_applied_at_checkout": (
+        "The code {code} is applied at checkout while it still qualifies.",
+        "El código {code} se aplica al pagar mientras siga siendo válido.",
+        "Le code {code} est appliqué au paiement tant qu'il reste valable.",
+        "O código {code} é aplicado no pagamento enquanto continuar válido.",
+    ),
+    "discount_applies_in_chat": (
+        "Check out from this chat and it is applied for you.",
+        "Si pagas desde este chat, se aplica automáticamente.",
+        "Payez depuis ce chat et il sera appliqué automatiquement.",
+        "Se pagar a partir deste chat, é aplicado automaticamente.",
+    ),
+    "deal_percent": (
+        "{percent}% off",
+        "un {percent}% de descuento",
+        "{percent} % de réduction",
+        "{percent}% de desconto",
+    ),
+    "deal_amount": ("{amount} off", "{amount} de descuento", "{amount} de réduction", "{amount} de desconto"),
+    "deal_first_order": (
+        "{deal} for first-time buyers",
+        "{deal} en la primera compra",
+        "{deal} pour une première commande",
+        "{deal} na primeira compra",
+    ),
+    "discount_found": (
+        "I found {deal}: code {code}. You'd save {saving} on the {name}.",
+        "He encontrado {deal}: el código {code}. Ahorrarías {saving} en la {name}.",
+        "J'ai trouvé {deal} : le code {code}. Vous économiseriez {saving} sur le {name}.",
+        "Encontrei {deal}: o código {code}. Pouparia {saving} no {name}.",
+    ),
+    "discount_found_on_first_order": (
+        "Good news: I found {deal}, code {code}, so you'd save {saving} on the {name}.",
+        "Buenas noticias: he encontrado {deal}, el código {code}; ahorrarías {saving} en la {name}.",
+        "Bonne nouvelle : j'ai trouvé {deal}, le code {code} ; vous économiseriez {saving} sur le {name}.",
+        "Boa notícia: encontrei {deal}, o código {code}; pouparia {saving} no {name}.",
+    ),
+    "discount_none": (
+        "I checked, and there is no discount code that applies to the {name} for you right now.",
+        "Lo he comprobado y ahora mismo no hay ningún código de descuento que se aplique a la {name} para "
+        "ti.",
+        "J'ai vérifié : aucun code de réduction ne s'applique au {name} pour vous en ce moment.",
+        "Verifiquei e neste momento não há nenhum código de desconto que se aplique ao {name} para si.",
+    ),
+    "discount_which": (
+        "Which product should I check for a discount code?",
+        "¿Para qué producto busco un código de descuento?",
+        "Pour quel produit dois-je chercher un code de réduction ?",
+        "Para que produto procuro um código de desconto?",
     ),
     "order_status": (
         "I can't look up orders from this chat yet. Your order confirmation email has its status, and "
@@ -431,6 +504,28 @@ _TEMPLATES: dict[str, tuple[str, str, str, str]] = {
         "leur statut, et le support peut vous aider pour le reste.",
         "Ainda não consigo consultar encomendas a partir deste chat. O email de confirmação tem o estado, "
         "e o apoio ao cliente pode ajudar com o resto.",
+    ),
+    "order_none": (
+        "I can't find an order for you. Orders placed with this shopper account show up here once they "
+        "are placed.",
+        "No encuentro ningún pedido tuyo. Los pedidos hechos con esta cuenta aparecen aquí en cuanto se "
+        "realizan.",
+        "Je ne trouve aucune commande à votre nom. Les commandes passées avec ce compte apparaissent ici "
+        "dès qu'elles sont passées.",
+        "Não encontro nenhuma encomenda sua. As encomendas feitas com esta conta aparecem aqui assim que "
+        "são feitas.",
+    ),
+    "order_intro": (
+        "Here is what I found:",
+        "Esto es lo que he encontrado:",
+        "Voici ce que j'ai trouvé :",
+        "Eis o que encontrei:",
+    ),
+    "order_line": (
+        "Order {id} of {date}: {items}, {total}. Status: {status}.",
+        "Pedido {id} del {date}: {items}, {total}. Estado: {status}.",
+        "Commande {id} du {date} : {items}, {total}. Statut : {status}.",
+        "Encomenda {id} de {date}: {items}, {total}. Estado: {status}.",
     ),
     "support": (
         "I'm sorry about that. I can't handle refunds, returns or account issues here; please contact the "
@@ -481,6 +576,16 @@ _VALUES: dict[str, tuple[str, str, str, str]] = {
     "round": ("round", "redonda", "ronde", "redondo"),
     "teardrop": ("teardrop", "lágrima", "goutte d'eau", "lágrima"),
     "diamond": ("diamond", "diamante", "diamant", "diamante"),
+    # Order statuses
+    "placed": (
+        "placed, awaiting payment",
+        "realizado, pendiente de pago",
+        "passée, en attente de paiement",
+        "efetuada, a aguardar pagamento",
+    ),
+    "paid": ("paid", "pagado", "payée", "paga"),
+    "cancelled": ("cancelled", "cancelado", "annulée", "cancelada"),
+    "refunded": ("refunded", "reembolsado", "remboursée", "reembolsada"),
 }
 
 _AND = ("and", "y", "et", "e")

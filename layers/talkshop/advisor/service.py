@@ -5,8 +5,11 @@ Plain logic over the conversation store, the catalog port and an engine. Engines
 cards, prices and stock in a reply come from the catalog here. Who may do what:
 - a shopper token reaches only its own shopper's chats; the admin reaches every chat (platform
   integrations act for their users); anyone else is told a chat does not exist, never that it does.
-- every write of a turn (the session at the version read, recommendations, events, memory) commits
-  in one unit of work, so a turn is recorded whole or not at all.
+- every write of a turn (the session at the version read, recommendations, events, memory, and the
+  commerce it asks for: the chat's cart with its added_to_cart event, the code it offered) commits in
+  one unit of work, so a turn is recorded whole or not at all.
+- engines never write: a buying turn's AdvisorReply carries a checkout_request, which the turn performs
+  through the cart service's own chat-cart logic (the same as POST /api/chat/checkout).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from talkshop.advisor.chat_api import (
     ChatMessageRequest,
@@ -62,9 +65,14 @@ from talkshop.advisor.store import (
 from talkshop.auth import Principal, PrincipalKind, generate_shopper_token
 from talkshop.catalog.model import Product
 from talkshop.clock import Clock, utc_now
+from talkshop.commerce.carts import ChatCheckoutStarted, checkout_url
 from talkshop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from talkshop.ontology.model import Event, EventType
 from talkshop.search.service import format_price
+
+if TYPE_CHECKING:
+    from talkshop.commerce.carts import CartService
+    from talkshop.commerce.model import Cart
 
 # Far enough below DynamoDB's 400 KB item limit to leave room for the item's keys and indexes.
 MAX_SESSION_BYTES = 350_000
@@ -413,11 +421,18 @@ class ChatService(ChatSessions):
     """Chats, and answering their messages with an engine over the catalog."""
 
     def __init__(
-        self, store: ConversationStore, catalog: ShopCatalog, advisor: Advisor, clock: Clock = utc_now
+        self,
+        store: ConversationStore,
+        catalog: ShopCatalog,
+        advisor: Advisor,
+        clock: Clock = utc_now,
+        carts: CartService | None = None,
     ) -> None:
         super().__init__(store, clock)
         self.catalog = catalog
         self.advisor = advisor
+        # Without carts a turn's checkout request and offered code are not acted on (no commerce).
+        self.carts = carts
 
     # Messages
 
@@ -453,7 +468,8 @@ class ChatService(ChatSessions):
         session = loaded.session
         # Only products the catalog knows (and sells) reach a card, a recommendation or the history.
         named = [*reply.shown_products, *(item.product_id for item in reply.recommendations)]
-        products = self.catalog.products([*named, *reply.mentioned_products, *reply.viewed_products])
+        buying = [reply.checkout_request.product_id] if reply.checkout_request else []
+        products = self.catalog.products([*named, *reply.mentioned_products, *reply.viewed_products, *buying])
         shown = [product_id for product_id in dict.fromkeys(reply.shown_products) if product_id in products]
         mentioned = _merged([], [p for p in [*reply.mentioned_products, *named] if p in products])
         viewed = _merged([], [p for p in reply.viewed_products if p in products])
@@ -482,6 +498,9 @@ class ChatService(ChatSessions):
                 )
             )
         recommended = [item.product_id for item in recommendations]
+        offered_code = reply.offered_discount_code if self.carts is not None else None
+        cart = self._chat_cart(session, reply, products, offered_code)
+        carted = [line.product_id for line in cart.lines] if cart else []
 
         asked = ChatMessage(
             role=Role.USER,
@@ -501,6 +520,8 @@ class ChatService(ChatSessions):
             comparison=reply.comparison,
             question=reply.question,
             engine=reply.engine,
+            checkout_cart_id=cart.id if cart else None,
+            offered_code=offered_code,
         )
         messages = [*session.messages, asked, answered]
         updated = session.model_copy(
@@ -516,6 +537,7 @@ class ChatService(ChatSessions):
                 "shown_products": shown,
                 "suggested_products": _merged(session.suggested_products, recommended),
                 "viewed_products": _merged(session.viewed_products, viewed),
+                "carted_products": _merged(session.carted_products, carted),
                 "creators_mentioned": _merged(session.creators_mentioned, creators),
                 "usage": session.usage.plus(reply.usage),
                 "last_activity_at": now,
@@ -535,13 +557,14 @@ class ChatService(ChatSessions):
             }
         )
         events = self._turn_events(updated, assistant_index, reply, mentioned, recommendations, viewed)
+        commerce = (cart, offered_code)
         try:
-            self._commit_turn(loaded, updated, recommendations, events, remembered)
+            self._commit_turn(loaded, updated, recommendations, events, remembered, commerce)
         except Conflict:
             current = self._loaded(session.id)
             if _swept_since(session, current.session):
                 # The sweep found the chat idle while the engine answered: this message brings it back.
-                self._commit_turn(current, updated, recommendations, events, remembered)
+                self._commit_turn(current, updated, recommendations, events, remembered, commerce)
             else:
                 # A duplicate of this message may have won the race: then its answer is this one's.
                 winner = self._recorded_answer(current.session, request)
@@ -559,6 +582,7 @@ class ChatService(ChatSessions):
         recommendations: Sequence[AiRecommendation],
         events: Sequence[Event],
         memory: ShopperMemory,
+        commerce: tuple[Cart | None, str | None],
     ) -> None:
         work = self.store.repository.unit_of_work()
         self.store.stage_replace(work, loaded, updated)
@@ -566,7 +590,31 @@ class ChatService(ChatSessions):
             self.store.stage_recommendation(work, recommendation)
         self.store.stage_events(work, events)
         self.store.stage_memory(work, memory)
+        cart, offered_code = commerce
+        if self.carts is not None:
+            if offered_code is not None:
+                self.carts.store.stage_offer(work, updated.id, offered_code, self.clock())
+            if cart is not None:
+                # The turn replaces the chat itself (with the carted product), so the cart service must not.
+                self.carts.stage_chat_cart(work, cart, None)
         work.commit()
+
+    def _chat_cart(
+        self,
+        session: ConversationSession,
+        reply: AdvisorReply,
+        products: Mapping[str, Product],
+        offered_code: str | None,
+    ) -> Cart | None:
+        """The cart a buying turn asks for, built by the cart service (a product no longer for sale or
+        short of stock since the engine looked is its 404 or 409, and the turn is not recorded)."""
+        request = reply.checkout_request
+        if self.carts is None or request is None:
+            return None
+        if request.product_id not in products:
+            # An engine named a product the catalog does not sell: nothing to buy, as for cards.
+            return None
+        return self.carts.chat_cart(session, request.product_id, request.quantity, offered_code)
 
     def _recorded_answer(self, session: ConversationSession, request: ChatMessageRequest) -> ChatReply | None:
         """The recorded answer to the request's client message id in this chat, if there is one."""
@@ -689,6 +737,11 @@ def _chat_reply(
             engine=answered.engine or "",
         ),
         usage=UsageView.model_validate(usage.model_dump()),
+        checkout=ChatCheckoutStarted(
+            cart_id=answered.checkout_cart_id, checkout_url=checkout_url(answered.checkout_cart_id)
+        )
+        if answered.checkout_cart_id
+        else None,
     )
 
 

@@ -9,20 +9,33 @@ a message ("set the price to 0") have nothing to act on. Search results go throu
 stock, rating, category, disliked brands) whatever the model asks for: a price range in a tool call can
 only narrow the shopper's budget, never widen it.
 
-Commerce tools (cart, checkout, discounts, order status) come with the checkout issue.
+Commerce tools read through the advisor's ShopCommerce port and never write: ``add_to_cart`` and
+``start_checkout`` put a checkout request on the reply (the chat service creates the cart at the data
+price), ``apply_discount`` checks a code (or finds the best one) with the checkout's own rules for this
+shopper, and ``order_status`` reads this shopper's own orders. They are offered only when the advisor has
+commerce; a code, saving or order total they return is data the reply may quote.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from talkshop.advisor.compare import compare
 from talkshop.advisor.intents import Language
-from talkshop.advisor.model import Comparison, ShopCatalog
+from talkshop.advisor.model import (
+    MAX_CHECKOUT_QUANTITY,
+    CheckoutRequest,
+    CodeOffer,
+    CodeRefused,
+    Comparison,
+    OrderSummary,
+    ShopCatalog,
+    ShopCommerce,
+)
 from talkshop.advisor.preferences import Budget, Preferences
 from talkshop.advisor.ranking import MIN_RATING, Ranked, rank
 from talkshop.catalog.model import Product, minor_unit_digits
@@ -76,6 +89,34 @@ class ReviewsInput(BaseModel):
     limit: int = Field(default=3, ge=1, le=5)
 
 
+class CheckoutInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str = Field(pattern=_PRODUCT_ID, description="An id a previous tool result gave")
+    quantity: int = Field(default=1, ge=1, le=MAX_CHECKOUT_QUANTITY)
+
+
+class DiscountInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$",
+        description="The code the shopper gave; leave it out to find the best code they can use",
+    )
+    product_ids: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="The products to check it on (default: the chat's cart, else the products on screen)",
+    )
+
+
+class OrderStatusInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=3, ge=1, le=10)
+
+
 class ToolError(Exception):
     """A call the shop cannot answer (unknown product...): told to the model, never raised to the shopper."""
 
@@ -106,6 +147,27 @@ TOOL_SPECS = (
     ),
     _spec("get_reviews", "Customer reviews of one product and its average rating.", ReviewsInput),
 )
+COMMERCE_TOOL_SPECS = (
+    _spec(
+        "add_to_cart",
+        "Put a product in the shopper's cart for this chat; the shopper gets its checkout link with your "
+        "reply. Use it only when the shopper asked to buy.",
+        CheckoutInput,
+    ),
+    _spec(
+        "start_checkout",
+        "Start the checkout of a product the shopper decided to buy; the checkout link is shown with your "
+        "reply, with any discount code offered in this chat applied.",
+        CheckoutInput,
+    ),
+    _spec(
+        "apply_discount",
+        "Check a discount code the shopper gave, or find the best code they can use, for the products in "
+        "question. Only codes this tool returns exist; never mention any other.",
+        DiscountInput,
+    ),
+    _spec("order_status", "The shopper's latest orders: status, total, date and items.", OrderStatusInput),
+)
 
 
 class ToolBox:
@@ -120,8 +182,15 @@ class ToolBox:
         clock: Clock = utc_now,
         currency: str = "EUR",
         excluded: Collection[str] = (),
+        commerce: ShopCommerce | None = None,
+        user_id: str = "",
+        chat_products: Sequence[str] = (),
     ) -> None:
         self._catalog = catalog
+        self._commerce = commerce
+        self._user_id = user_id
+        # What apply_discount checks a code on when the model names no product: cart, else screen.
+        self._chat_products = list(chat_products)
         self._excluded = frozenset(excluded)
         self._preferences = preferences
         self._language = language
@@ -132,6 +201,9 @@ class ToolBox:
         self.searched: list[str] = []
         self.viewed: list[str] = []
         self.comparison: Comparison | None = None
+        self.checkout_request: CheckoutRequest | None = None
+        self.offer: CodeOffer | None = None
+        self.orders: list[OrderSummary] = []
         self._tools: dict[str, Callable[[Any], Any]] = {
             "search_products": self._search,
             "get_product": self._get_product,
@@ -144,6 +216,29 @@ class ToolBox:
             "compare_products": CompareProductsInput,
             "get_reviews": ReviewsInput,
         }
+        if commerce is not None:
+            self._tools |= {
+                "add_to_cart": self._checkout,
+                "start_checkout": self._checkout,
+                "apply_discount": self._apply_discount,
+                "order_status": self._order_status,
+            }
+            self._inputs |= {
+                "add_to_cart": CheckoutInput,
+                "start_checkout": CheckoutInput,
+                "apply_discount": DiscountInput,
+                "order_status": OrderStatusInput,
+            }
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        """The tools this turn offers the model."""
+        return [*TOOL_SPECS, *(COMMERCE_TOOL_SPECS if self._commerce is not None else ())]
+
+    @property
+    def used_commerce(self) -> bool:
+        """Whether the turn's answer depends on this shopper's commerce data (so it is not cached)."""
+        return self.checkout_request is not None or self.offer is not None or bool(self.orders)
 
     def run(self, call: ToolCall) -> ToolResult:
         tool = self._tools.get(call.name)
@@ -250,6 +345,64 @@ class ToolBox:
                 {"stars": review.stars, "text": review.text, "date": review.date.isoformat()}
                 for review in reviews
             ],
+        }
+
+    def _checkout(self, arguments: CheckoutInput) -> dict[str, Any]:
+        product = self._product(arguments.product_id)
+        if product.stock <= 0:
+            raise ToolError(f"{product.name} is sold out")
+        if product.stock < arguments.quantity:
+            raise ToolError(f"only {product.stock} of {product.name} left")
+        self.checkout_request = CheckoutRequest(product_id=product.id, quantity=arguments.quantity)
+        return {
+            "product": self._card(product),
+            "quantity": arguments.quantity,
+            "checkout": "ready: the shopper sees the checkout link with your reply",
+            "discount_code": self.offer.code if self.offer else None,
+        }
+
+    def _apply_discount(self, arguments: DiscountInput) -> dict[str, Any]:
+        assert self._commerce is not None
+        product_ids = arguments.product_ids or self._chat_products
+        if not product_ids:
+            raise ToolError("say which products to check the code on")
+        products = [self._product(product_id) for product_id in product_ids]
+        ids = [product.id for product in products]
+        if arguments.code is None:
+            offer = self._commerce.offer_for(self._user_id, ids)
+            if offer is None:
+                return {"code": None, "note": "No discount code applies for this shopper right now."}
+        else:
+            try:
+                offer = self._commerce.check_code(self._user_id, arguments.code, ids)
+            except CodeRefused as refused:
+                raise ToolError(str(refused)) from refused
+        self.offer = offer
+        return {
+            "code": offer.code,
+            "percent_off": offer.percent,
+            "amount_off": format_price(offer.amount_off, offer.currency) if offer.amount_off else None,
+            "first_order_only": offer.first_order_only,
+            "saving": format_price(offer.saving, offer.currency),
+            "on_products": [product.name for product in products if product.id in offer.product_ids],
+            "note": "The chat's checkout applies this code.",
+        }
+
+    def _order_status(self, arguments: OrderStatusInput) -> dict[str, Any]:
+        assert self._commerce is not None
+        self.orders = self._commerce.recent_orders(self._user_id, arguments.limit)
+        return {
+            "orders": [
+                {
+                    "id": order.id,
+                    "status": order.status,
+                    "total": format_price(order.total, order.currency),
+                    "date": order.created_at.date().isoformat(),
+                    "items": order.product_names,
+                }
+                for order in self.orders
+            ],
+            "note": None if self.orders else "This shopper has no orders.",
         }
 
     # --- helpers -------------------------------------------------------------------------------

@@ -26,12 +26,13 @@ from talkshop.advisor.model import (
     RecommendedProduct,
     ReplyEvent,
     ShopCatalog,
+    ShopCommerce,
     TextDelta,
     TurnContext,
     Usage,
 )
 from talkshop.advisor.preferences import Extraction, refine
-from talkshop.advisor.tools import TOOL_SPECS, ToolBox
+from talkshop.advisor.tools import ToolBox
 from talkshop.catalog.model import Product
 from talkshop.clock import Clock, utc_now
 from talkshop.llm.cache import ReplyCache, cache_key
@@ -78,6 +79,10 @@ class GroundedText:
             ready, self._pending = self._pending[:cut], self._pending[cut:]
             yield from self._release(ready)
 
+    def allow(self, amounts: list[Money]) -> None:
+        """Amounts a tool returned that are not product prices (a code's saving, an order's total)."""
+        self._allowed.extend(amounts)
+
     def end_block(self) -> Iterator[str]:
         """The model's text block ended (before tool calls, or at the end): release what is left."""
         ready, self._pending = self._pending, ""
@@ -119,6 +124,17 @@ def _budget_amounts(extraction: Extraction) -> list[Money]:
     ]
 
 
+def _commerce_amounts(toolbox: ToolBox) -> list[Money]:
+    """The money the commerce tools returned that the reply may quote."""
+    amounts = [Money(order.total, order.currency) for order in toolbox.orders]
+    offer = toolbox.offer
+    if offer is not None:
+        amounts.append(Money(offer.saving, offer.currency))
+        if offer.amount_off:
+            amounts.append(Money(offer.amount_off, offer.currency))
+    return amounts
+
+
 class LlmAdvisor:
     def __init__(
         self,
@@ -129,7 +145,9 @@ class LlmAdvisor:
         *,
         cache: ReplyCache | None = None,
         clock: Clock = utc_now,
+        commerce: ShopCommerce | None = None,
     ) -> None:
+        self._commerce = commerce
         self._caller = caller
         self._config = config
         self._catalog = catalog
@@ -149,13 +167,10 @@ class LlmAdvisor:
             return
         streamed = False
         try:
-            for event in self._converse(turn):
+            for event in self._converse(turn, key):
                 if isinstance(event, TextDelta):
                     streamed = True
-                    yield event
-                else:
-                    self._cache.put(key, event)
-                    yield event
+                yield event
         except ProviderError as error:
             logger.warning("LLM provider failed (%s): %s; the rules engine answers", error.kind, error)
             if streamed:
@@ -171,7 +186,7 @@ class LlmAdvisor:
 
     # --- one LLM turn ---------------------------------------------------------------------------
 
-    def _converse(self, turn: TurnContext) -> Iterator[ReplyEvent]:
+    def _converse(self, turn: TurnContext, cache_key: str) -> Iterator[ReplyEvent]:
         session, memory = turn.session, turn.memory
         bought = memory.purchased_products if memory else []
         brands = self._catalog.brands()
@@ -193,6 +208,9 @@ class LlmAdvisor:
             clock=self._clock,
             # What the shopper dismissed or already bought is not offered again.
             excluded=[*(memory.dismissed_products if memory else []), *bought],
+            commerce=self._commerce,
+            user_id=session.user_id,
+            chat_products=session.carted_products or session.shown_products,
         )
         # Products this conversation's tools returned earlier, and the shopper's purchases, may be spoken of.
         toolbox.returned.update(known)
@@ -219,7 +237,7 @@ class LlmAdvisor:
                 model=model,
                 system=system,
                 messages=messages,
-                tools=[] if last else list(TOOL_SPECS),
+                tools=[] if last else toolbox.specs,
                 max_tokens=self._config.max_output_tokens,
             )
             calls: list[ToolCall] = []
@@ -249,11 +267,15 @@ class LlmAdvisor:
             if not calls:
                 break
             messages.append(Message(role="user", tool_results=[toolbox.run(call) for call in calls]))
+            grounded.allow(_commerce_amounts(toolbox))
         reply_text = grounded.text
         if not reply_text:
             reply_text = self._plain_answer(toolbox)
             yield TextDelta(text=reply_text)
-        yield self._reply(reply_text, session.shown_products, classification, extraction, toolbox, usage)
+        reply = self._reply(reply_text, session.shown_products, classification, extraction, toolbox, usage)
+        if not toolbox.used_commerce:  # a cart, a code or orders are this shopper's, not a repeat's
+            self._cache.put(cache_key, reply)
+        yield reply
 
     def _models(self, classification: Classification, extraction: Extraction) -> tuple[str, str]:
         complex_turn = (
@@ -316,4 +338,6 @@ class LlmAdvisor:
             comparison=toolbox.comparison,
             engine=f"{self._caller.provider.name}:{usage.model}",
             usage=usage,
+            checkout_request=toolbox.checkout_request,
+            offered_discount_code=toolbox.offer.code if toolbox.offer else None,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from talkshop.advisor.model import Advisor, ShopCatalog
+from talkshop.advisor.model import Advisor, ShopCatalog, ShopCommerce
 from talkshop.llm.config import LlmConfig, ProviderName, load_llm_config
 from talkshop.llm.messages import ChatProvider
 
@@ -28,12 +28,15 @@ def provider_for(config: LlmConfig) -> ChatProvider:
     )
 
 
-def llm_advisor_from_environment(catalog: ShopCatalog, fallback: Advisor) -> Advisor | None:
-    """The LLM advisor over ``catalog`` with ``fallback`` (the rules engine) for cost caps and outages."""
+def llm_advisor_from_environment(
+    catalog: ShopCatalog, fallback: Advisor, commerce: ShopCommerce | None = None
+) -> Advisor | None:
+    """The LLM advisor over ``catalog`` (and ``commerce``, for its cart, discount and order tools) with
+    ``fallback`` (the rules engine) for cost caps and outages."""
     config = load_llm_config()
     if config is None:
         return None
     from talkshop.llm.advisor import LlmAdvisor
     from talkshop.llm.calls import ModelCaller
 
-    return LlmAdvisor(ModelCaller(provider_for(config), config), config, catalog, fallback)
+    return LlmAdvisor(ModelCaller(provider_for(config), config), config, catalog, fallback, commerce=commerce)
