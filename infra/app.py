@@ -9,7 +9,10 @@ Context (``cdk synth -c key=value`` or cdk.json): ``stackName`` (default Talksho
 ``searchProfile`` (``dev``, the default, or ``production``: the OpenSearch domain's size and
 availability), ``searchDomainName`` (default ``<stack name>-search``), ``llmSecretArn`` (an existing
 secret with the LLM API keys; by default the stack creates one), ``talkshop:llm-<name>`` (LLM
-configuration, passed to ``uses_llm`` functions as ``TALKSHOP_LLM_<NAME>``).
+configuration, passed to ``uses_llm`` functions as ``TALKSHOP_LLM_<NAME>``), ``payments`` (the payment
+provider, ``test`` or ``stripe``; default ``test``), ``paymentsSecretArn`` (an existing secret with the
+Stripe secret key; by default the stack creates one), ``publicUrl`` (the base of the links in ACP answers
+and product feeds; default the API stage's URL), ``shopName`` (the shop's name in them; default Talkshop).
 
 Run directly, the app checks after synthesis that every function's code plus its layers stays under
 Lambda's 250 MB unzipped limit (``infra.sizes``), and prints the sizes.
@@ -48,6 +51,7 @@ def create_app(
     from cdk_nag import AwsSolutionsChecks
 
     from infra.constructs.llm import llm_environment
+    from infra.constructs.payments import payment_provider
     from infra.constructs.search import search_profile
     from infra.stack import TalkshopStack
     from talkshop.api import cors
@@ -59,7 +63,7 @@ def create_app(
         app.node.try_get_context("stackName") or "Talkshop",
         description=(
             "Talkshop: conversational commerce backend "
-            "(API Gateway, Lambda, DynamoDB, OpenSearch, EventBridge)"
+            "(API Gateway, Lambda, DynamoDB, OpenSearch, EventBridge, Step Functions)"
         ),
         log_level=app.node.try_get_context("logLevel") or "INFO",
         cors_allow_origins=cors.parse_origins(origins),
@@ -67,6 +71,10 @@ def create_app(
         search_domain_name=app.node.try_get_context("searchDomainName") or None,
         llm_secret_arn=app.node.try_get_context("llmSecretArn") or None,
         llm_environment=llm_environment(app.node.get_all_context()),
+        payment_provider=payment_provider(app.node.try_get_context("payments")),
+        payments_secret_arn=app.node.try_get_context("paymentsSecretArn") or None,
+        public_url=(app.node.try_get_context("publicUrl") or "").rstrip("/") or None,
+        shop_name=app.node.try_get_context("shopName") or None,
         env=cdk.Environment(account=_environ("CDK_DEFAULT_ACCOUNT"), region=_environ("CDK_DEFAULT_REGION")),
     )
     cdk.Tags.of(app).add("project", "talkshop")

@@ -77,6 +77,9 @@ SEARCH_EXCLUDED_DISTRIBUTIONS: frozenset[str] = frozenset(
 
 #: The ``llm`` extra of pyproject.toml: the LLM provider SDKs, in the LLM layer of ``uses_llm`` functions.
 LLM_EXTRA = "llm"
+#: The ``payments`` extra of pyproject.toml: the Stripe SDK, in the payments layer of ``uses_payments``
+#: functions.
+PAYMENTS_EXTRA = "payments"
 #: Every distribution the talkshop layer installs (the closure of ``[project] dependencies`` minus the
 #: runtime's own). The LLM layer is pruned of them: a function has both layers, and Lambda extracts layers
 #: into one ``/opt``, so a second, possibly different copy of pydantic would be mixed into the first.
@@ -177,11 +180,25 @@ def search_layer_installs(
     return [*installs, PipInstall(tuple(unresolved), no_deps=True)]
 
 
+def extra_installs(
+    pyproject: Path, extra: str, runtime_provided: Iterable[str] = RUNTIME_PROVIDED_DISTRIBUTIONS
+) -> list[PipInstall]:
+    """One pip run: the ``extra`` of pyproject.toml resolved with its dependencies (minus the runtime's)."""
+    return [PipInstall(tuple(_without(optional_requirements(pyproject, extra), runtime_provided)))]
+
+
 def llm_layer_installs(
     pyproject: Path, runtime_provided: Iterable[str] = RUNTIME_PROVIDED_DISTRIBUTIONS
 ) -> list[PipInstall]:
     """The LLM layer's one pip run: the ``llm`` extra resolved with its dependencies (minus the runtime's)."""
-    return [PipInstall(tuple(_without(optional_requirements(pyproject, LLM_EXTRA), runtime_provided)))]
+    return extra_installs(pyproject, LLM_EXTRA, runtime_provided)
+
+
+def payments_layer_installs(
+    pyproject: Path, runtime_provided: Iterable[str] = RUNTIME_PROVIDED_DISTRIBUTIONS
+) -> list[PipInstall]:
+    """The payments layer's one pip run: the ``payments`` extra (stripe) with its dependencies."""
+    return extra_installs(pyproject, PAYMENTS_EXTRA, runtime_provided)
 
 
 def python_version(runtime_name: str) -> str:

@@ -1,4 +1,5 @@
-"""TalkshopStack: storage, secrets, layers, functions, API and firewall, search, events, sweeper, alarms."""
+"""TalkshopStack: storage, secrets, layers, functions, API and firewall, search, events, sweeper, commerce
+workflows (checkout, webhook delivery), alarms."""
 
 from __future__ import annotations
 
@@ -15,14 +16,18 @@ from infra.constructs.functions import (
     ApiFunctions,
     FunctionSettings,
     LlmWiring,
+    PaymentsWiring,
     SearchWiring,
     TalkshopFunction,
 )
+from infra.constructs.idempotency import IdempotencyTable
 from infra.constructs.indexer import SearchIndexer
 from infra.constructs.layer import TalkshopLayer
 from infra.constructs.llm import LlmSecret
 from infra.constructs.llm_layer import LlmLayer
-from infra.constructs.monitoring import Dashboard, FunctionAlarms
+from infra.constructs.monitoring import Dashboard, FunctionAlarms, WorkflowAlarms
+from infra.constructs.payments import PaymentsSecret
+from infra.constructs.payments_layer import PaymentsLayer
 from infra.constructs.publisher import EventPublisher
 from infra.constructs.search import (
     DEV,
@@ -36,19 +41,25 @@ from infra.constructs.search_layer import SearchLayer
 from infra.constructs.secrets import AdminKeySecret
 from infra.constructs.storage import Storage
 from infra.constructs.sweeper import ChatSweeper
+from infra.constructs.webhook_trigger import WebhookTrigger
+from infra.constructs.workflows import Workflows
 from talkshop.api import cors
 from talkshop.api.routes import CHAT_MESSAGE
+from talkshop.api.state_machines import CHECKOUT, WEBHOOK_DELIVERY
+from talkshop.commerce.payments.providers import TEST_PAYMENTS
+from talkshop.settings import PUBLIC_URL_VARIABLE, SHOP_NAME_VARIABLE
 
 
 class TalkshopStack(Stack):
     @property
     def all_functions(self) -> list[TalkshopFunction]:
-        """The API's functions, then those outside it (indexer, publisher, sweeper)."""
+        """The API's functions, then those outside it (indexer, publisher, sweeper, state machine steps)."""
         return [
             *self.api_functions.functions.values(),
             self.search_indexer.function,
             self.event_publisher.function,
             self.chat_sweeper.function,
+            *self.workflows.functions.values(),
         ]
 
     def __init__(
@@ -64,6 +75,10 @@ class TalkshopStack(Stack):
         search_domain_name: str | None = None,
         llm_secret_arn: str | None = None,
         llm_environment: Mapping[str, str] | None = None,
+        payment_provider: str = TEST_PAYMENTS,
+        payments_secret_arn: str | None = None,
+        public_url: str | None = None,
+        shop_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -73,6 +88,9 @@ class TalkshopStack(Stack):
         self.layer = TalkshopLayer(self, "Layer")
         self.search_layer = SearchLayer(self, "SearchLayer")
         self.llm_layer = LlmLayer(self, "LlmLayer")
+        self.idempotency = IdempotencyTable(self, "Idempotency")
+        self.payments_secret = PaymentsSecret(self, "PaymentsSecret", existing_arn=payments_secret_arn)
+        self.payments_layer = PaymentsLayer(self, "PaymentsLayer")
         self.event_bus = EventBus(self, "Events", bus_name=event_bus_name_for(self.stack_name))
         self.search = Search(
             self,
@@ -89,6 +107,10 @@ class TalkshopStack(Stack):
             admin_key=self.admin_key.secret,
             log_level=log_level,
             cors_allow_origins=cors_allow_origins,
+            idempotency=self.idempotency,
+            payments=PaymentsWiring(
+                layer=self.payments_layer.layer, secret=self.payments_secret.secret, provider=payment_provider
+            ),
         )
         self.api_functions = ApiFunctions(
             self,
@@ -111,8 +133,27 @@ class TalkshopStack(Stack):
         )
         self.event_publisher = EventPublisher(self, "EventPublisher", shared=shared, event_bus=self.event_bus)
         self.chat_sweeper = ChatSweeper(self, "ChatSweeper", shared=shared)
+        self.workflows = Workflows(self, "Workflows", shared=shared)
+        self.workflows.allow_starters(self.api_functions.functions)
+        checkout = self.workflows.machines[CHECKOUT.name].state_machine
+        webhook_delivery = self.workflows.machines[WEBHOOK_DELIVERY.name].state_machine
+        self.webhook_trigger = WebhookTrigger(
+            self, "WebhookTrigger", event_bus=self.event_bus, state_machine=webhook_delivery
+        )
         self.chat_alarms = FunctionAlarms(
             self, "ChatMessageAlarms", function=self.api_functions.functions[CHAT_MESSAGE.name]
+        )
+        # A failed checkout is often a declined card or a sold-out item; a failed webhook delivery never is
+        # (an endpoint that keeps failing ends in a dead-letter record, and the execution succeeds).
+        self.checkout_alarms = WorkflowAlarms(
+            self, "CheckoutAlarms", name=CHECKOUT.name, state_machine=checkout, expected_failures=True
+        )
+        self.webhook_delivery_alarms = WorkflowAlarms(
+            self,
+            "WebhookDeliveryAlarms",
+            name=WEBHOOK_DELIVERY.name,
+            state_machine=webhook_delivery,
+            expected_failures=False,
         )
         self.dashboard = Dashboard(
             self,
@@ -123,7 +164,13 @@ class TalkshopStack(Stack):
                 *self.chat_alarms.alarms,
                 self.search_indexer.dead_letter_alarm,
                 self.event_publisher.dead_letter_alarm,
+                *self.checkout_alarms.alarms,
+                *self.webhook_delivery_alarms.alarms,
+                self.webhook_trigger.dead_letter_alarm,
             ],
+            state_machines={
+                name: workflow.state_machine for name, workflow in self.workflows.machines.items()
+            },
         )
         self.api = Api(
             self,
@@ -132,6 +179,13 @@ class TalkshopStack(Stack):
             throttling=throttling,
             cors_allow_origins=cors_allow_origins,
         )
+        # Where shoppers and agents reach the shop: the base of the links in ACP answers and feeds.
+        shop = {PUBLIC_URL_VARIABLE: public_url or self.api.base_url} | (
+            {SHOP_NAME_VARIABLE: shop_name} if shop_name else {}
+        )
+        for function in self.api_functions.functions.values():
+            for name, value in shop.items():
+                function.function.add_environment(name, value)
         self.firewall = Firewall(
             self, "Firewall", stage=self.api.rest_api.deployment_stage, rate_limit=waf_rate_limit
         )
@@ -172,4 +226,34 @@ class TalkshopStack(Stack):
             "LlmSecretArn",
             value=self.llm_secret.secret.secret_arn,
             description="Secrets Manager secret holding the LLM providers' API keys (JSON)",
+        )
+        CfnOutput(
+            self,
+            "CheckoutStateMachineArn",
+            value=checkout.state_machine_arn,
+            description="Express state machine of one checkout (statemachines/checkout.asl.json)",
+        )
+        CfnOutput(
+            self,
+            "WebhookStateMachineArn",
+            value=webhook_delivery.state_machine_arn,
+            description="Standard state machine delivering order events to webhooks",
+        )
+        CfnOutput(
+            self,
+            "WebhookDeadLetterQueueUrl",
+            value=self.webhook_trigger.dead_letter_queue.queue_url,
+            description="Order events EventBridge could not start a webhook delivery for",
+        )
+        CfnOutput(
+            self,
+            "IdempotencyTableName",
+            value=self.idempotency.table.table_name,
+            description="DynamoDB table of Idempotency-Key records (expire after 24 hours)",
+        )
+        CfnOutput(
+            self,
+            "PaymentsSecretArn",
+            value=self.payments_secret.secret.secret_arn,
+            description="Secrets Manager secret holding the payment provider's secret key (Stripe)",
         )

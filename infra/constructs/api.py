@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -86,6 +86,13 @@ class Api(Construct):
                     user=True,
                 ),
             ),
+        )
+        #: The stage's URL without the trailing slash, built from the API's id rather than from its stage,
+        #: so the functions behind the API can be told it (``rest_api.url`` depends on the deployment, which
+        #: depends on the functions: a cycle).
+        stack = Stack.of(self)
+        self.base_url = (
+            f"https://{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{stage_name}"
         )
         # The stack exports the URL itself (ApiUrl); drop the RestApi's automatic duplicate output.
         self.rest_api.node.try_remove_child("Endpoint")

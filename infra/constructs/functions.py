@@ -4,6 +4,8 @@
 outside FUNCTIONS) from. A spec with ``uses_search`` gets the search layer, the OpenSearch variables and
 ``es:ESHttp*`` on the domain (``SearchWiring``); one with ``uses_llm`` gets the LLM layer, the LLM secret's
 ARN with read access and the LLM configuration variables (``LlmWiring``). The others get none of it.
+Likewise ``uses_payments`` (the payments layer, the provider's name and its secret key, ``PaymentsWiring``)
+and ``uses_idempotency`` (the idempotency table), both carried by ``FunctionSettings``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.constructs.idempotency import IdempotencyTable
 from infra.constructs.layer import ASSET_EXCLUDES
 from infra.constructs.llm import LLM_SECRET_VARIABLE
 from infra.constructs.runtime import ARCHITECTURE, HANDLER, RUNTIME
@@ -27,6 +30,7 @@ from infra.paths import FUNCTIONS_DIR
 from talkshop.api import cors
 from talkshop.api.observability import METRICS_NAMESPACE
 from talkshop.api.routes import FUNCTIONS, FunctionSpec, TableAccess
+from talkshop.commerce.payments.providers import PAYMENTS_VARIABLE, STRIPE_SECRET_VARIABLE
 from talkshop.settings import (
     ADMIN_KEY_SECRET_VARIABLE,
     OPENSEARCH,
@@ -62,14 +66,30 @@ XRAY_WILDCARD_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no re
 
 
 @dataclass(frozen=True)
+class PaymentsWiring:
+    """What a ``uses_payments`` function gets: the payments layer, the provider's name and its secret key."""
+
+    layer: lambda_.ILayerVersion
+    secret: secretsmanager.ISecret
+    #: ``TALKSHOP_PAYMENTS``: ``test`` or ``stripe`` (``infra.constructs.payments.payment_provider``).
+    provider: str
+
+
+@dataclass(frozen=True)
 class FunctionSettings:
-    """What every function of the stack shares; each construct adds only what makes its functions differ."""
+    """What every function of the stack shares; each construct adds only what makes its functions differ.
+
+    Like the admin key, the idempotency table and the payments wiring reach only the functions whose spec
+    asks for them (``uses_idempotency``, ``uses_payments``); a spec that asks without them fails the synth.
+    """
 
     table: dynamodb.ITable
     layer: lambda_.ILayerVersion
     admin_key: secretsmanager.ISecret
     log_level: str = "INFO"
     cors_allow_origins: Sequence[str] = (cors.ANY_ORIGIN,)
+    idempotency: IdempotencyTable | None = None
+    payments: PaymentsWiring | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +137,10 @@ class TalkshopFunction(Construct):
             raise ValueError(f"{spec.name} uses search: pass the search layer and domain (search=...)")
         if spec.uses_llm and llm is None:
             raise ValueError(f"{spec.name} uses an LLM: pass the LLM layer and secret (llm=...)")
+        if spec.uses_payments and shared.payments is None:
+            raise ValueError(f"{spec.name} charges payments: set FunctionSettings.payments")
+        if spec.uses_idempotency and shared.idempotency is None:
+            raise ValueError(f"{spec.name} keeps idempotency records: set FunctionSettings.idempotency")
         self.spec = spec
         self.log_group = logs.LogGroup(
             self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
@@ -159,6 +183,15 @@ class TalkshopFunction(Construct):
             layers.append(llm.layer)
             llm.secret.grant_read(self.role)
             environment |= {**llm.environment, LLM_SECRET_VARIABLE: llm.secret.secret_arn}
+        if spec.uses_payments and shared.payments is not None:
+            layers.append(shared.payments.layer)
+            shared.payments.secret.grant_read(self.role)
+            environment |= {
+                PAYMENTS_VARIABLE: shared.payments.provider,
+                STRIPE_SECRET_VARIABLE: shared.payments.secret.secret_arn,
+            }
+        if spec.uses_idempotency and shared.idempotency is not None:
+            environment |= shared.idempotency.grant_use(self.role)
         self.function = lambda_.Function(
             self,
             "Function",

@@ -62,6 +62,11 @@ def llm_environment(context: Mapping[str, object]) -> dict[str, str]:
     return environment
 
 
+def is_complete_secret_arn(arn: str) -> bool:
+    """A secret's complete ARN (with Secrets Manager's six-character suffix), which IAM grants need."""
+    return _COMPLETE_SECRET_ARN.match(arn) is not None
+
+
 def placeholder_secret_value() -> str:
     """The JSON a created secret starts with: every provider's field, empty."""
     return json.dumps(dict.fromkeys(LLM_SECRET_FIELDS, ""))
@@ -74,7 +79,7 @@ class LlmSecret(Construct):
         super().__init__(scope, construct_id)
         self.secret: secretsmanager.ISecret
         if existing_arn:
-            if not _COMPLETE_SECRET_ARN.match(existing_arn):
+            if not is_complete_secret_arn(existing_arn):
                 raise ValueError(
                     f"llmSecretArn must be a secret's complete ARN (ending in '-' and six characters), "
                     f"got {existing_arn!r}"

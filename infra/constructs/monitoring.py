@@ -5,15 +5,22 @@
 ``chat_message``, the function shoppers wait on and the only one calling an external service. The
 dead-letter alarms of the stream consumers live next to their queues (``infra.constructs.streams``).
 
+``WorkflowAlarms`` watches a state machine: executions that time out, and executions that fail. A failed
+checkout is often a business outcome (a declined card, the last unit sold), so for a workflow whose
+failures are expected (``expected_failures``) the alarm is on the share of failed executions, not on one;
+for the others (webhook delivery: an endpoint that never answers ends in a dead-letter record, not a
+failed execution) on the first failure.
+
 No alarm has an action: subscribe a notification channel (SNS, chat) to them per account.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.functions import TalkshopFunction
@@ -23,6 +30,12 @@ PERIOD = Duration.minutes(5)
 SLOW_SHARE = 0.8
 #: Consecutive slow periods before it does (one slow burst is not an incident).
 SLOW_PERIODS = 3
+#: Share of failed executions (in %) above which a workflow with expected failures raises its alarm, when
+#: at least ``MIN_EXECUTIONS`` started in the period (a few declines at night are not an incident) ...
+FAILED_SHARE_PERCENT = 50
+MIN_EXECUTIONS = 5
+#: ... for this many consecutive periods.
+FAILED_PERIODS = 2
 
 
 def alarm_on_any(
@@ -80,8 +93,65 @@ class FunctionAlarms(Construct):
         return [self.errors, self.throttles, self.slow]
 
 
+class WorkflowAlarms(Construct):
+    """``failed`` and ``timed_out`` alarms of one state machine."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        state_machine: sfn.StateMachine,
+        expected_failures: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        failed = state_machine.metric_failed(period=PERIOD, statistic=cloudwatch.Stats.SUM)
+        self.timed_out = alarm_on_any(
+            self,
+            "TimedOut",
+            f"A {name} execution timed out: a step hangs (see the state machine's log and traces).",
+            state_machine.metric_timed_out(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+        )
+        if not expected_failures:
+            self.failed = alarm_on_any(
+                self,
+                "Failed",
+                f"A {name} execution failed: see the state machine's log for the failed state and error.",
+                failed,
+            )
+            return
+        share = cloudwatch.MathExpression(
+            expression=f"IF(started >= {MIN_EXECUTIONS}, 100 * failed / started, 0)",
+            using_metrics={
+                "started": state_machine.metric_started(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                "failed": failed,
+            },
+            label=f"{name} failed executions (%)",
+            period=PERIOD,
+        )
+        self.failed = cloudwatch.Alarm(
+            self,
+            "Failed",
+            alarm_description=(
+                f"Over {FAILED_SHARE_PERCENT}% of {name} executions failed for {FAILED_PERIODS} periods in a "
+                "row: more than declines and sold-out items; see the state machine's log for the errors."
+            ),
+            metric=share,
+            threshold=FAILED_SHARE_PERCENT,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=FAILED_PERIODS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        return [self.failed, self.timed_out]
+
+
 class Dashboard(Construct):
-    """``dashboard``: the alarms' states, then invocations, errors and p95 duration of every function."""
+    """``dashboard``: the alarms' states, invocations, errors and p95 duration of every function, then the
+    started, succeeded and failed executions of every state machine (name -> state machine)."""
 
     def __init__(
         self,
@@ -91,6 +161,7 @@ class Dashboard(Construct):
         dashboard_name: str,
         functions: Sequence[TalkshopFunction],
         alarms: Sequence[cloudwatch.IAlarm],
+        state_machines: Mapping[str, sfn.IStateMachine] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
@@ -110,6 +181,19 @@ class Dashboard(Construct):
                     left=[
                         f.function.metric(metric_name, period=PERIOD, statistic=statistic, label=f.spec.name)
                         for f in functions
+                    ],
+                )
+            )
+        for name, state_machine in (state_machines or {}).items():
+            self.dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title=f"{name} executions",
+                    width=24,
+                    left=[
+                        state_machine.metric_started(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                        state_machine.metric_succeeded(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                        state_machine.metric_failed(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                        state_machine.metric_timed_out(period=PERIOD, statistic=cloudwatch.Stats.SUM),
                     ],
                 )
             )

@@ -1,7 +1,8 @@
 """One Lambda per FunctionSpec, configured from it, each with a least-privilege role.
 
-The API functions (FUNCTIONS), the search indexer, the event publisher and the chat sweeper are all
-TalkshopFunctions; the stream and schedule wiring is tested in test_infra_indexer.py / test_infra_events.py.
+The API functions (FUNCTIONS), the search indexer, the event publisher, the chat sweeper and the state
+machines' step functions are all TalkshopFunctions; the stream, schedule and state machine wiring is tested
+in test_infra_indexer.py / test_infra_events.py / test_infra_commerce.py.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ from talkshop.api.routes import (
     FunctionSpec,
     TableAccess,
 )
+from talkshop.api.state_machines import STATE_MACHINES
+from talkshop.commerce.payments.providers import PAYMENTS_VARIABLE, STRIPE_SECRET_VARIABLE
 from talkshop.settings import (
     ADMIN_KEY_SECRET_VARIABLE,
     EVENT_BUS_NAME_VARIABLE,
+    IDEMPOTENCY_TABLE_VARIABLE,
     OPENSEARCH_ENDPOINT_VARIABLE,
     OPENSEARCH_INDEX_VARIABLE,
     OPENSEARCH_REPLICAS_VARIABLE,
+    PUBLIC_URL_VARIABLE,
     SEARCH_BACKEND_VARIABLE,
     TABLE_NAME_VARIABLE,
 )
@@ -47,9 +52,12 @@ pytestmark = pytest.mark.slow
 
 LogicalId = Callable[[IConstruct], str]
 Resources = dict[str, dict[str, Any]]
-ALL_SPECS = (*FUNCTIONS, SEARCH_INDEXER, EVENT_PUBLISHER, CHAT_SWEEPER)
+#: The functions the state machines invoke (not behind the API), each once.
+STEP_SPECS = tuple({f.name: f for machine in STATE_MACHINES for f in machine.functions}.values())
+ALL_SPECS = (*FUNCTIONS, SEARCH_INDEXER, EVENT_PUBLISHER, CHAT_SWEEPER, *STEP_SPECS)
 SPECS = pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda spec: spec.name)
-API_SPECS = pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+#: Functions whose role holds only what their spec asks for (no stream, schedule or bus wiring).
+PLAIN_SPECS = pytest.mark.parametrize("spec", [*FUNCTIONS, *STEP_SPECS], ids=lambda spec: spec.name)
 
 
 def _function(stack: TalkshopStack, spec: FunctionSpec) -> TalkshopFunction:
@@ -57,8 +65,16 @@ def _function(stack: TalkshopStack, spec: FunctionSpec) -> TalkshopFunction:
         SEARCH_INDEXER.name: stack.search_indexer.function,
         EVENT_PUBLISHER.name: stack.event_publisher.function,
         CHAT_SWEEPER.name: stack.chat_sweeper.function,
+        **stack.workflows.functions,
     }
     return outside_the_api.get(spec.name) or stack.api_functions.functions[spec.name]
+
+
+def _started_machines(stack: TalkshopStack, spec: FunctionSpec) -> list[Any]:
+    """The workflows ``spec``'s function may start (see infra.constructs.workflows.STARTERS)."""
+    from infra.constructs.workflows import STARTERS
+
+    return [stack.workflows.machines[name] for name, starters in STARTERS.items() if spec in starters]
 
 
 def _layers(stack: TalkshopStack, spec: FunctionSpec) -> list[IConstruct]:
@@ -66,6 +82,7 @@ def _layers(stack: TalkshopStack, spec: FunctionSpec) -> list[IConstruct]:
         stack.layer.layer,
         *([stack.search_layer.layer] if spec.uses_search else []),
         *([stack.llm_layer.layer] if spec.uses_llm else []),
+        *([stack.payments_layer.layer] if spec.uses_payments else []),
     ]
 
 
@@ -142,6 +159,28 @@ def test_function_environment(
         }
     if spec.uses_llm:
         expected[LLM_SECRET_VARIABLE] = {"Ref": logical_id(stack.llm_secret.secret)}
+    if spec.uses_payments:
+        expected[PAYMENTS_VARIABLE] = "test"
+        expected[STRIPE_SECRET_VARIABLE] = {"Ref": logical_id(stack.payments_secret.secret)}
+    if spec.uses_idempotency:
+        expected[IDEMPOTENCY_TABLE_VARIABLE] = {"Ref": logical_id(stack.idempotency.table)}
+    if spec in FUNCTIONS:
+        expected[PUBLIC_URL_VARIABLE] = {
+            "Fn::Join": [
+                "",
+                [
+                    "https://",
+                    {"Ref": logical_id(stack.api.rest_api)},
+                    ".execute-api.",
+                    {"Ref": "AWS::Region"},
+                    ".",
+                    {"Ref": "AWS::URLSuffix"},
+                    "/prod",
+                ],
+            ]
+        }
+    for machine in _started_machines(stack, spec):
+        expected[machine.spec.arn_variable] = {"Ref": logical_id(machine.state_machine)}
     if spec == EVENT_PUBLISHER:
         expected[EVENT_BUS_NAME_VARIABLE] = {"Ref": logical_id(stack.event_bus.bus)}
     assert variables == expected
@@ -167,11 +206,12 @@ def test_role_has_no_managed_policies(
     ]
 
 
-@API_SPECS
+@PLAIN_SPECS
 def test_role_is_least_privilege(
     stack: TalkshopStack, resources: Resources, logical_id: LogicalId, spec: FunctionSpec
 ) -> None:
-    function = stack.api_functions.functions[spec.name]
+    function = _function(stack, spec)
+    started = _started_machines(stack, spec)
     by_service: dict[str, list[dict[str, Any]]] = {}
     for statement in _statements(resources, logical_id(function.role)):
         assert statement["Effect"] == "Allow"
@@ -180,13 +220,15 @@ def test_role_is_least_privilege(
         by_service.setdefault(services.pop(), []).append(statement)
 
     assert set(by_service) == {"logs", "dynamodb", "xray"} | (
-        {"secretsmanager"} if spec.needs_admin_key or spec.uses_llm else set()
-    ) | ({"es"} if spec.uses_search else set())
+        {"secretsmanager"} if spec.needs_admin_key or spec.uses_llm or spec.uses_payments else set()
+    ) | ({"es"} if spec.uses_search else set()) | ({"states"} if started else set())
     (logs,) = by_service["logs"]
     assert logs["Resource"] == {"Fn::GetAtt": [logical_id(function.log_group), "Arn"]}
     assert _actions([logs]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
-    (table,) = by_service["dynamodb"]
+    table, *idempotency = by_service["dynamodb"]
+    # The idempotency table's grant is tested in test_infra_commerce.py.
+    assert len(idempotency) == (1 if spec.uses_idempotency else 0)
     table_arn = {"Fn::GetAtt": [logical_id(stack.storage.table), "Arn"]}
     assert table["Resource"] == [table_arn, {"Fn::Join": ["", [table_arn, "/index/*"]]}]
     writes = set(WRITE_ACTIONS) if spec.table_access is TableAccess.READ_WRITE else set()
@@ -195,6 +237,7 @@ def test_role_is_least_privilege(
     assert _actions(by_service["xray"]) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
     secrets: list[IConstruct] = [stack.admin_key.secret] if spec.needs_admin_key else []
     secrets += [stack.llm_secret.secret] if spec.uses_llm else []
+    secrets += [stack.payments_secret.secret] if spec.uses_payments else []
     readable = by_service.get("secretsmanager", [])
     assert [s["Resource"] for s in readable] == [{"Ref": logical_id(secret)} for secret in secrets]
     for statement in readable:
@@ -205,6 +248,10 @@ def test_role_is_least_privilege(
         assert search["Resource"] == [domain_arn, {"Fn::Join": ["", [domain_arn, "/*"]]}]
         # An API function only reads: no PUT or DELETE on the domain.
         assert _actions([search]) == set(SEARCH_READ_ACTIONS)
+    # Starting a state machine is the one Step Functions action, on that machine only.
+    assert sorted(str(s["Resource"]) for s in by_service.get("states", [])) == sorted(
+        str({"Ref": logical_id(machine.state_machine)}) for machine in started
+    )
 
 
 @pytest.mark.parametrize(

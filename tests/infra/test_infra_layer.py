@@ -64,10 +64,11 @@ def test_search_layer_matches_the_functions_runtime_and_architecture(
 def test_each_function_gets_the_layers_of_its_spec(
     stack: TalkshopStack, resources: dict[str, dict[str, Any]], logical_id: Callable[[IConstruct], str]
 ) -> None:
-    """The talkshop layer everywhere; the search and LLM layers only where the spec asks for them."""
+    """The talkshop layer everywhere; the search, LLM and payments layers only where the spec asks."""
     talkshop_layer = {"Ref": logical_id(stack.layer.layer)}
     search_layer = {"Ref": logical_id(stack.search_layer.layer)}
     llm_layer = {"Ref": logical_id(stack.llm_layer.layer)}
+    payments_layer = {"Ref": logical_id(stack.payments_layer.layer)}
     functions = stack.all_functions
     assert {f.spec.name for f in functions} >= {s.name for s in (*FUNCTIONS, SEARCH_INDEXER, EVENT_PUBLISHER)}
     assert any(not f.spec.uses_search for f in functions)
@@ -77,8 +78,13 @@ def test_each_function_gets_the_layers_of_its_spec(
         expected = [talkshop_layer]
         expected += [search_layer] if function.spec.uses_search else []
         expected += [llm_layer] if function.spec.uses_llm else []
+        expected += [payments_layer] if function.spec.uses_payments else []
         assert layers == expected, function.spec.name
-    for layer, flag in ((search_layer, "uses_search"), (llm_layer, "uses_llm")):
+    for layer, flag in (
+        (search_layer, "uses_search"),
+        (llm_layer, "uses_llm"),
+        (payments_layer, "uses_payments"),
+    ):
         users = [
             r
             for r in resources.values()

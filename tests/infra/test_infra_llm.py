@@ -113,8 +113,10 @@ def test_context_reaches_the_llm_functions_only() -> None:
         }
     )
     template = Template.from_stack(stack).to_json()["Resources"]
-    (only_secret,) = [r for r in template.values() if r["Type"] == "AWS::SecretsManager::Secret"]
-    assert "GenerateSecretString" in only_secret["Properties"]  # the admin key; no LLM secret is created
+    created = [r["Properties"] for r in template.values() if r["Type"] == "AWS::SecretsManager::Secret"]
+    # The admin key and the payment provider's key; no LLM secret is created.
+    assert len(created) == 2
+    assert not [secret for secret in created if "LLM" in secret["Description"]]
     for function in stack.all_functions:
         cfn_function = function.function.node.default_child
         assert isinstance(cfn_function, CfnElement)

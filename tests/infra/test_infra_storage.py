@@ -13,9 +13,10 @@ pytestmark = pytest.mark.slow
 
 
 def _table(template: Template) -> dict[str, Any]:
+    """The ontology table (the idempotency table's tests are in test_infra_commerce.py)."""
     tables = template.find_resources("AWS::DynamoDB::Table")
-    assert len(tables) == 1, "the app has exactly one table"
-    (table,) = tables.values()
+    assert len(tables) == 2, "the ontology table and the idempotency table"
+    (table,) = [table for logical_id, table in tables.items() if logical_id.startswith("StorageTable")]
     properties: dict[str, Any] = table["Properties"]
     return properties
 
