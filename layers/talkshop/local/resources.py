@@ -38,3 +38,13 @@ def create_table(client: DynamoDBClient, table_name: str, *, stream: bool = True
         if stream
         else {"StreamEnabled": False},
     )
+
+
+def create_idempotency_table(client: DynamoDBClient, table_name: str) -> None:
+    """The table Powertools idempotency keeps Idempotency-Key records in (its default key `id`)."""
+    client.create_table(
+        TableName=table_name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )

@@ -16,14 +16,17 @@ from typing import IO, TYPE_CHECKING
 
 import boto3
 from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from talkshop.api import context
+from talkshop.api.state_machines import STATE_MACHINES
 from talkshop.errors import TalkshopError
-from talkshop.local import moto_tuning
+from talkshop.local import lambdas, moto_tuning, stepfunctions
 from talkshop.local.persistence import TableJournal
-from talkshop.local.resources import create_table
+from talkshop.local.resources import create_idempotency_table, create_table
 from talkshop.settings import (
     EVENT_BUS_NAME_VARIABLE,
+    IDEMPOTENCY_TABLE_VARIABLE,
     LOCAL_SEARCH,
     SEARCH_BACKEND_VARIABLE,
     SEARCH_INDEX_DIR_VARIABLE,
@@ -37,6 +40,8 @@ DEFAULT_DATA_DIR = Path(".talkshop")
 LOCAL_TABLE_NAME = "talkshop"
 LOCAL_REGION = "eu-west-1"
 LOCAL_EVENT_BUS = "talkshop-local"
+# Idempotency-Key records are not journalled: like their 24-hour expiry, a restart forgets them.
+LOCAL_IDEMPOTENCY_TABLE = "talkshop-idempotency"
 
 
 class DataDirInUse(TalkshopError):
@@ -56,6 +61,7 @@ def _configure_environment(data_dir: Path) -> tuple[str, str]:
             "AWS_SECRET_ACCESS_KEY": "local",
             "TALKSHOP_TABLE_NAME": LOCAL_TABLE_NAME,
             EVENT_BUS_NAME_VARIABLE: LOCAL_EVENT_BUS,
+            IDEMPOTENCY_TABLE_VARIABLE: LOCAL_IDEMPOTENCY_TABLE,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             SEARCH_BACKEND_VARIABLE: LOCAL_SEARCH,
@@ -79,7 +85,9 @@ class LocalAws:
     def __init__(self, data_dir: Path = DEFAULT_DATA_DIR) -> None:
         self.data_dir = data_dir
         self._lock: IO[str] | None = None
-        self._mock = mock_aws()
+        # One invocation at a time in this process: requests, the sweeper, the state machines' steps.
+        self.lock = lambdas.InvocationLock()
+        self._mock = mock_aws(config=stepfunctions.MOTO_CONFIG)
         self.journal: TableJournal | None = None
         self.admin_key = ""
         self.admin_key_source = ""
@@ -109,18 +117,31 @@ class LocalAws:
         self.admin_key, self.admin_key_source = _configure_environment(self.data_dir)
         context.reset()
         moto_tuning.install()
+        stepfunctions.install(caller_waits=self.lock.lent)
         self._mock.start()
         dynamodb = boto3.client("dynamodb")
         create_table(dynamodb, LOCAL_TABLE_NAME)
+        create_idempotency_table(dynamodb, LOCAL_IDEMPOTENCY_TABLE)
         boto3.client("events").create_event_bus(Name=LOCAL_EVENT_BUS)
         # An explicit endpoint with its trailing slash: moto routes DynamoDB Streams calls only by
         # a URL ending in "/", which botocore's default endpoint no longer has.
         streams = boto3.client(
             "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{LOCAL_REGION}.amazonaws.com/"
         )
+        self._start_state_machines()
         self.journal = TableJournal(self.data_dir / "dynamodb", LOCAL_TABLE_NAME, dynamodb, streams)
         self.fresh = self.journal.restore() == 0
         self._reconcile_search_index()
+
+    def _start_state_machines(self) -> None:
+        """The state machines from statemachines/*.asl.json, their Lambda steps run in this process;
+        each caller finds its state machine's ARN in the variable the CDK app sets on AWS."""
+        arns = stepfunctions.start_state_machines(
+            boto3.client("stepfunctions"), STATE_MACHINES, self.lock.step, LOCAL_REGION, DEFAULT_ACCOUNT_ID
+        )
+        for spec in STATE_MACHINES:
+            os.environ[spec.arn_variable] = arns[spec.name]
+        get_settings.cache_clear()
 
     def persist(self) -> None:
         """Make every change so far durable, searchable and published (called after each state-
@@ -167,6 +188,7 @@ class LocalAws:
             self.persist()
             self.journal.compact()
             self.journal = None
+        lambdas.uninstall()
         self._mock.stop()
         if self._lock:
             self._lock.close()

@@ -25,14 +25,18 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class LocalGateway(ThreadingHTTPServer):
     daemon_threads = True
+    # Connections wait in the listen queue while a request holds the lock: with socketserver's default
+    # of 5, a burst of concurrent clients (many buyers at once, a benchmark) would be reset.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], aws: LocalAws, quiet: bool) -> None:
         super().__init__(address, GatewayRequestHandler)
         self.aws = aws
         self.quiet = quiet
         # One request at a time, like a single warm Lambda instance, and because moto's conditional
-        # writes are not atomic across threads: this keeps them as strict as DynamoDB's.
-        self.invocation_lock = threading.Lock()
+        # writes are not atomic across threads: this keeps them as strict as DynamoDB's. It is the
+        # runtime's lock, which the state machines' Lambda steps take too.
+        self.invocation_lock = aws.lock
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
