@@ -244,7 +244,20 @@ def test_a_step_error_reaches_the_state_through_a_states_catch() -> None:
     assert (caught.error.code, caught.error.message) == ("out_of_stock", "Not enough Aero left in stock.")
     crashed = failure_from_states_error({"Error": "States.Timeout", "Cause": "Task timed out"})
     assert crashed.code == "checkout_error"
-    assert "States.Timeout" in crashed.message
+
+
+def test_a_crash_reaches_the_caller_without_its_trace() -> None:
+    cause = json.dumps(
+        {
+            "errorMessage": "boom",
+            "errorType": "KeyError",
+            "stackTrace": ['  File "/var/task/talkshop/commerce/checkout_steps.py", line 12, in price'],
+        }
+    )
+    crashed = failure_from_states_error({"Error": "KeyError", "Cause": cause})
+    assert crashed.code == "checkout_error"
+    for leaked in ("File", "KeyError", "boom"):
+        assert leaked not in crashed.message
 
 
 def test_the_state_round_trips_as_json_and_refuses_unknown_fields() -> None:

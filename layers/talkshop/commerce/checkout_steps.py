@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from talkshop.advisor.model import Reaction
 from talkshop.advisor.store import ConversationStore, LoadedSession
+from talkshop.api.observability import logger
 from talkshop.catalog.service import product_ref
 from talkshop.clock import Clock, utc_now
 from talkshop.commerce.carts import CartService
@@ -127,7 +128,10 @@ def failure_from_states_error(error: Mapping[str, Any]) -> Failure:
         detail = json.loads(message)
         return Failure(code=str(detail["code"]), message=str(detail["message"]))
     except (ValueError, TypeError, KeyError, AttributeError):
-        return Failure(code="checkout_error", message=f"{name}: {cause}"[:500] or "The checkout failed.")
+        # Not one of our step errors: a crash or a Step Functions runtime error. Its cause may hold a stack
+        # trace and file paths, which go to the log, never to the caller.
+        logger.error("checkout failed unexpectedly", extra={"error": name, "cause": cause[:4000]})
+        return Failure(code="checkout_error", message="The checkout failed on our side; it has been logged.")
 
 
 Step = Callable[[CheckoutState], CheckoutState]
