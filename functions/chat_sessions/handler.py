@@ -18,6 +18,7 @@ from talkshop.advisor.chat_api import (
 )
 from talkshop.api.app import create_app, error_responses, json_response, lambda_entrypoint, location_of
 from talkshop.api.context import caller, chat_sessions
+from talkshop.api.idempotency import once_per_key
 from talkshop.api.observability import metrics
 from talkshop.ontology.model import Identifier
 
@@ -36,14 +37,19 @@ _CHAT_CHANGED: dict[int, OpenAPIResponse] = {
     summary="Start a chat",
     description="With a shopper token: a chat for that shopper. With the admin key: a chat for any userId "
     "(a platform acting for its user). With no credentials: a chat for a new shopper, whose token is in "
-    "the answer once (shopperToken).",
+    "the answer once (shopperToken). Idempotency-Key: a retry gets the first answer, without the token.",
     tags=["chat"],
     responses={201: {"description": "The new chat"}, **error_responses(400, 401, 403, 409, 415, 422)},
 )
 def start_chat(request: StartChatRequest) -> Response[StartedChat]:
-    started = chat_sessions().start(request, caller(app))
-    metrics.add_metric(name="ChatsStarted", unit=MetricUnit.Count, value=1)
-    return json_response(started, status=201, headers={"Location": location_of(app, started.id)})
+    principal = caller(app)
+
+    def handle() -> Response[StartedChat]:
+        started = chat_sessions().start(request, principal)
+        metrics.add_metric(name="ChatsStarted", unit=MetricUnit.Count, value=1)
+        return json_response(started, status=201, headers={"Location": location_of(app, started.id)})
+
+    return once_per_key(app, "start_chat", principal, request, handle, shown_once=("shopperToken",))
 
 
 @app.get(

@@ -55,7 +55,7 @@ def open_cart(request: CreateCartRequest) -> Response[CartView]:
         cart = carts().create(request, principal)
         return json_response(cart, status=201, headers={"Location": location_of(app, cart.id)})
 
-    return once_per_key(app, "open_cart", principal, request, handle)
+    return once_per_key(app, "open_cart", principal, request, handle, shown_once=("shopperToken",))
 
 
 @app.get(

@@ -1,5 +1,10 @@
 """Webhook endpoints of creators and agents: register (the signing secret is shown once), list, delete,
-list an endpoint's deliveries and redeliver one. Each caller sees only their own endpoints."""
+list an endpoint's deliveries and redeliver one. Each caller sees only their own endpoints.
+
+Registering and redelivering honour Idempotency-Key: a retry gets the first answer and changes nothing.
+A replayed registration carries the signing secret again, to the same owner only: unlike an agent's key,
+the secret is kept in clear anyway (it signs every delivery), so recording it adds no exposure, and a
+client whose first answer was lost can still verify its deliveries."""
 
 import os
 from collections.abc import Sequence
@@ -11,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from talkshop.api.app import create_app, error_responses, json_response, lambda_entrypoint, location_of
 from talkshop.api.context import caller, repository
+from talkshop.api.idempotency import once_per_key
 from talkshop.api.observability import metrics
 from talkshop.commerce.webhooks import (
     STATE_MACHINE_VARIABLE,
@@ -54,9 +60,14 @@ def service() -> WebhookService:
     responses={201: {"description": "Registered"}, **error_responses(400, 401, 403, 409, 415, 422)},
 )
 def register_endpoint(request: EndpointRequest) -> Response[RegisteredEndpoint]:
-    registered = service().register(request, caller(app))
-    metrics.add_metric(name="WebhookEndpointsRegistered", unit=MetricUnit.Count, value=1)
-    return json_response(registered, status=201, headers={"Location": location_of(app, registered.id)})
+    principal = caller(app)
+
+    def handle() -> Response[RegisteredEndpoint]:
+        registered = service().register(request, principal)
+        metrics.add_metric(name="WebhookEndpointsRegistered", unit=MetricUnit.Count, value=1)
+        return json_response(registered, status=201, headers={"Location": location_of(app, registered.id)})
+
+    return once_per_key(app, "register_webhook", principal, request, handle)
 
 
 @app.get(
@@ -109,9 +120,14 @@ def redeliver(id: ResourceId) -> Response[DeliveryView]:
     if not os.environ.get(STATE_MACHINE_VARIABLE):
         # Checked before the delivery is reset, so a refused redelivery changes nothing.
         raise WebhooksNotConfigured(f"{STATE_MACHINE_VARIABLE} is not set: deliveries cannot be started.")
-    started = service().redeliver(id, caller(app))
-    metrics.add_metric(name="WebhookRedeliveries", unit=MetricUnit.Count, value=1)
-    return json_response(started, status=202)
+    principal = caller(app)
+
+    def handle() -> Response[DeliveryView]:
+        started = service().redeliver(id, principal)
+        metrics.add_metric(name="WebhookRedeliveries", unit=MetricUnit.Count, value=1)
+        return json_response(started, status=202)
+
+    return once_per_key(app, f"redeliver:{id}", principal, None, handle)
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -107,11 +107,20 @@ class Server:
         self.wait_exit()
 
     def request(
-        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, key: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        key: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310 - 127.0.0.1
         request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         if key:
             request.add_header("Authorization", f"Bearer {key}")
         try:

@@ -24,7 +24,7 @@ from infra.constructs.runtime import ARCHITECTURE, RUNTIME
 from infra.constructs.workflows import STARTERS, VENDED_LOGS_PREFIX
 from infra.paths import PYPROJECT
 from infra.stack import TalkshopStack
-from talkshop.api.routes import ACP, COMMERCE, WEBHOOKS
+from talkshop.api.routes import ACP, ADMIN, CHAT_SESSIONS, COMMERCE, WEBHOOKS
 from talkshop.api.state_machines import (
     CHECKOUT,
     STATE_MACHINES,
@@ -270,7 +270,8 @@ def test_only_functions_keeping_idempotency_records_may_use_the_table(
         if table_arn in (s["Resource"], *(s["Resource"] if isinstance(s["Resource"], list) else []))
     }
     keepers = [f for f in stack.all_functions if f.spec.uses_idempotency]
-    assert [f.spec.name for f in keepers] == [COMMERCE.name]  # ACP keeps its own records (spec semantics)
+    # Every function with a state-changing POST but ACP, which keeps its own records (spec semantics).
+    assert {f.spec.name for f in keepers} == {COMMERCE.name, CHAT_SESSIONS.name, ADMIN.name, WEBHOOKS.name}
     assert set(users) == {str([{"Ref": logical_id(f.role)}]) for f in keepers}
     for statement in users.values():
         assert statement["Resource"] == table_arn  # the table itself: it has no index

@@ -6,6 +6,11 @@ different body is refused (422 `idempotency_key_reused`); a retry while the firs
 told so (409 `request_in_progress`). A request that fails records nothing, so it may be retried with
 the same key. Records live in their own table (TALKSHOP_IDEMPOTENCY_TABLE, expiring after 24 hours),
 so the ontology table holds only the ontology.
+
+Secrets shown once (a new shopper's token, an agent's key) are not recorded: the fields the handler names
+in `shown_once` are null in a replay. Keeping them would put them at rest in clear for a day, and every
+anonymous caller shares one scope, so a reused key would hand one stranger's token to another. A client
+that lost the first answer learns the ids from the replay and asks again with a new key.
 """
 
 from __future__ import annotations
@@ -48,21 +53,25 @@ def _persistence() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
 
 
-def _answer(response: Response[Any]) -> dict[str, Any]:
-    """What is recorded of an answer: status, headers and the JSON body as data (the resolver checks
-    the replayed body against the route's response model, as it does the first one)."""
+def _answer(response: Response[Any], shown_once: tuple[str, ...]) -> dict[str, Any]:
+    """What is recorded of an answer: status, headers and the JSON body as data, less the secrets shown
+    once (the resolver checks the replayed body against the route's response model, as it does the
+    first one)."""
     body = response.body
+    data = json.loads(body) if isinstance(body, str | bytes) else body
+    if isinstance(data, dict):
+        data = data | {name: None for name in shown_once if name in data}
     return {
         "status": response.status_code,
-        "body": json.loads(body) if isinstance(body, str | bytes) else body,
+        "body": data,
         "headers": {name: value for name, value in response.headers.items() if isinstance(value, str)},
     }
 
 
 @lru_cache(maxsize=1)
 def _once() -> Callable[..., dict[str, Any]]:
-    def run(request: dict[str, Any], handle: Callable[[], Response[Any]]) -> dict[str, Any]:
-        return _answer(handle())
+    def run(request: dict[str, Any], handle: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return handle()
 
     decorated: Callable[..., dict[str, Any]] = idempotent_function(
         run, data_keyword_argument="request", persistence_store=_persistence(), config=_CONFIG
@@ -76,8 +85,10 @@ def once_per_key(
     caller: Principal,
     body: BaseModel | None,
     handle: Callable[[], Response[Any]],
+    shown_once: tuple[str, ...] = (),
 ) -> Response[Any]:
-    """Answer `handle()`, or the answer recorded for this Idempotency-Key when the request is a retry."""
+    """Answer `handle()`, or the answer recorded for this Idempotency-Key when the request is a retry
+    (with the body fields named in `shown_once` null: see the module's note on secrets)."""
     key = header(app, IDEMPOTENCY_KEY_HEADER)
     if key is None:
         return handle()
@@ -94,8 +105,16 @@ def once_per_key(
     }
     if app.lambda_context is not None:
         _CONFIG.register_lambda_context(app.lambda_context)
+    # The first answer goes back whole, secrets included; only what is recorded for replays is redacted.
+    first: list[Response[Any]] = []
+
+    def run_first() -> dict[str, Any]:
+        response = handle()
+        first.append(response)
+        return _answer(response, shown_once)
+
     try:
-        answer = _once()(request=request, handle=handle)
+        answer = _once()(request=request, handle=run_first)
     except IdempotencyValidationError as error:
         raise InvalidInput(
             f"This {IDEMPOTENCY_KEY_HEADER} was used with a different request; use a new key.",
@@ -106,6 +125,8 @@ def once_per_key(
             f"A request with this {IDEMPOTENCY_KEY_HEADER} is still being handled; retry shortly.",
             code="request_in_progress",
         ) from error
+    if first:
+        return first[0]
     return Response(
         status_code=int(answer["status"]),
         content_type=content_types.APPLICATION_JSON,

@@ -73,6 +73,7 @@ CHAT_SESSIONS = FunctionSpec(
     description="Creates, reads and lists chat sessions; records preference corrections and feedback",
     table_access=TableAccess.READ_WRITE,
     needs_admin_key=True,  # the admin may read any shopper's chats
+    uses_idempotency=True,
 )
 CHAT_MESSAGE = FunctionSpec(
     name="chat_message",
@@ -105,6 +106,7 @@ ADMIN = FunctionSpec(
     description="Admin operations: issuing and revoking agent keys",
     table_access=TableAccess.READ_WRITE,
     needs_admin_key=True,
+    uses_idempotency=True,
 )
 
 WEBHOOKS = FunctionSpec(
@@ -112,6 +114,7 @@ WEBHOOKS = FunctionSpec(
     description="Registers webhook endpoints of creators and agents; lists and redelivers deliveries",
     table_access=TableAccess.READ_WRITE,
     needs_admin_key=True,
+    uses_idempotency=True,
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (

@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from talkshop.auth import Principal, PrincipalKind, generate_agent_key, hash_api_key
 from talkshop.clock import Clock, utc_now
-from talkshop.commerce.webhooks import SUBSCRIBABLE_EVENTS, EndpointRequest, WebhookService
+from talkshop.commerce.webhooks import SUBSCRIBABLE_EVENTS, EndpointFormat, EndpointRequest, WebhookService
 from talkshop.data.repository import IndexEntries, Repository
 from talkshop.errors import Conflict, Forbidden, NotFound, Unauthorized
 from talkshop.ontology.model import Dimension, EntityRef, Identifier, Person, PersonRole
@@ -70,7 +70,11 @@ class IssuedAgentKey(BaseModel):
     name: str
     webhook_url: str | None
     created_at: datetime
-    api_key: str = Field(description="Shown once: send it as 'Authorization: Bearer <key>' to /acp.")
+    # Null only in the replay of a retried request (Idempotency-Key): keys are never kept in clear.
+    api_key: str | None = Field(
+        description="Shown once: send it as 'Authorization: Bearer <key>' to /acp. Null when the answer "
+        "replays a request retried with the same Idempotency-Key: revoke that agent and issue a new key."
+    )
     webhook_secret: str | None = Field(
         default=None, description="With webhookUrl: the secret signing its deliveries, shown once."
     )
@@ -90,7 +94,9 @@ class AgentService:
         require_admin(principal)
         # Checked before anything is written, so that a URL the endpoints refuse leaves nothing behind.
         endpoint = (
-            EndpointRequest(url=request.webhook_url, event_types=AGENT_ORDER_EVENTS)
+            EndpointRequest(
+                url=request.webhook_url, event_types=AGENT_ORDER_EVENTS, format=EndpointFormat.ACP
+            )
             if request.webhook_url
             else None
         )
