@@ -4,15 +4,28 @@ core's real steps in-process (the state machine's order, retries and compensatio
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from functions.acp import handler as acp_handler
+from talkshop.auth import Principal, PrincipalKind
 from talkshop.catalog.creators import CreatorService
 from talkshop.commerce.checkout_steps import CheckoutSteps
 from talkshop.commerce.payments import provider_from_settings
+from talkshop.commerce.webhooks import (
+    EndpointFormat,
+    EndpointRequest,
+    WebhookService,
+    deliver,
+    deliveries_for,
+)
+from talkshop.commerce.webhooks import verify as verify_signature
 from talkshop.data.repository import Repository
+from talkshop.errors import InvalidInput
+from talkshop.ontology.model import Dimension, EntityRef
 from tests.acp_support import (
     ADDRESS,
     CURRENT,
@@ -25,6 +38,7 @@ from tests.acp_support import (
     stock_shop,
 )
 from tests.conftest import ADMIN_KEY, table_snapshot
+from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.http import assert_error, call
 
 SESSIONS = "/acp/checkout_sessions"
@@ -346,5 +360,65 @@ def test_a_webhook_url_at_issuance_registers_the_agents_endpoint(agent: str) -> 
     [endpoint] = endpoints.json()["items"]
     assert endpoint["url"] == "https://agent.example/hooks"
     assert "order_paid" in endpoint["event_types"]
+    assert endpoint["format"] == "acp"
     plain_http = {"name": "x", "webhookUrl": "http://agent.example/hooks"}
     assert_error(call("POST", "/api/admin/agent-keys", ADMIN_KEY, plain_http), 422, "validation_error")
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as running:
+        yield running
+
+
+def test_an_agents_order_webhooks_are_acps_and_the_creators_stay_talkshops(
+    repository: Repository, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock_shop(repository)
+    steps = CheckoutSteps(repository, provider_from_settings(repository))
+    monkeypatch.setattr(acp_handler, "checkout_flow", lambda: run_steps_in_process(steps))
+    issued = issue_agent_key()
+    webhooks = WebhookService(repository, start_deliveries=lambda ids: None)
+    order_events = ["order_placed", "order_paid"]
+    agents = webhooks.register(
+        EndpointRequest(url=f"{receiver.url}/agent", event_types=order_events, format=EndpointFormat.ACP),
+        Principal(PrincipalKind.AGENT, issued["id"]),
+    )
+    creators = webhooks.register(
+        EndpointRequest(url=f"{receiver.url}/creator", event_types=order_events),
+        Principal(PrincipalKind.CREATOR, "padelnest"),
+    )
+    session_id = ready_session(issued["apiKey"])
+    completed = acp("POST", f"{SESSIONS}/{session_id}/complete", issued["apiKey"], pay())
+    assert completed.status == 200, completed.body
+    order_id = completed.json()["order"]["id"]
+
+    for event in repository.events_of(EntityRef(dimension=Dimension.THING, type="order", id=order_id)):
+        for delivery_id in deliveries_for(event, repository):
+            deliver(delivery_id, repository)
+
+    to_agent = [request for request in receiver.received if request.path.endswith("/agent")]
+    assert sorted(json.loads(request.body)["type"] for request in to_agent) == [
+        "order_create",
+        "order_update",
+    ]
+    for request in to_agent:
+        assert "talkshop-signature" not in request.headers
+        assert verify_signature(request.body, request.headers["merchant-signature"], agents.secret)
+        order = json.loads(request.body)["data"]
+        assert_valid(order, "Order")
+        assert (order["id"], order["checkout_session_id"]) == (order_id, session_id)
+    to_creator = [request for request in receiver.received if request.path.endswith("/creator")]
+    assert sorted(json.loads(request.body)["type"] for request in to_creator) == sorted(order_events)
+    for request in to_creator:
+        assert "merchant-signature" not in request.headers
+        assert verify_signature(request.body, request.headers["talkshop-signature"], creators.secret)
+
+
+def test_the_acp_format_is_for_agents_endpoints_only(repository: Repository) -> None:
+    request = EndpointRequest(url="https://shop.example/hooks", event_types=["order_paid"], format="acp")
+    with pytest.raises(InvalidInput) as refused:
+        WebhookService(repository, start_deliveries=lambda ids: None).register(
+            request, Principal(PrincipalKind.CREATOR, "padelnest")
+        )
+    assert refused.value.code == "acp_format_for_agents"
