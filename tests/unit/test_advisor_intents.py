@@ -110,6 +110,7 @@ LABELLED: list[tuple[str, bool, Intent, ObjectionTopic | None]] = [
     ("tem desconto?", False, Intent.DISCOUNT, None),
     # buy
     ("I'll take it", True, Intent.BUY, None),
+    ("me llevo la primera", True, Intent.BUY, None),
     ("buy the first one", True, Intent.BUY, None),
     ("add to cart", True, Intent.BUY, None),
     ("checkout", True, Intent.BUY, None),

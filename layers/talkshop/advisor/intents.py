@@ -228,8 +228,8 @@ _BUY = _Phrases("""
     put it in my cart, checkout, go to checkout, proceed to checkout, check out now, i ll take it,
     i will take it, i ll take, i will take, i ll take the, take it, i ll go with, i will go with,
     go with the, i want it, i want this one, i want that one, let s do it,
-    me lo llevo, me la llevo, lo compro, la compro, lo quiero, la quiero, anadir al carrito,
-    al carrito, pagar,
+    me lo llevo, me la llevo, me llevo, nos llevamos, lo compro, la compro, lo quiero, la quiero,
+    anadir al carrito, al carrito, pagar,
     je le prends, je la prends, je prends, ajouter au panier, au panier, je l achete, je la veux,
     je le veux,
     vou levar, fico com, adicionar ao carrinho, carrinho, eu quero esse, eu quero essa, finalizar compra""")
