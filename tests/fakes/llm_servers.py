@@ -15,8 +15,10 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
+
+from tests.fakes.local_http import LocalHttpServer, QuietHandler
 
 API_KEY = "test-llm-key"
 
@@ -59,32 +61,25 @@ class FakeLlmServer:
         self._lock = threading.Lock()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 server.handle(self, Received(self.path, headers, body))
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._server = LocalHttpServer(Handler)
 
     @property
     def port(self) -> int:
-        return int(self._http.server_address[1])
+        return self._server.port
 
     def start(self) -> Self:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        self._server.stop()
 
     # --- what subclasses define --------------------------------------------------------------
 

@@ -16,9 +16,10 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl
+
+from tests.fakes.local_http import LocalHttpServer, QuietHandler
 
 API_KEY = "sk_test_fake_0123456789"
 DECLINED_CARD_NUMBER = "4000000000000002"
@@ -55,10 +56,7 @@ class FakeStripeServer:
         self._lock = threading.Lock()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self._answer({})
 
@@ -76,22 +74,18 @@ class FakeStripeServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._server = LocalHttpServer(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._http.server_address[1]}"
+        return self._server.base_url
 
     def __enter__(self) -> Self:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        self._server.stop()
 
     def fail_next(self, status: int, error_type: str = "api_error", times: int = 1) -> None:
         with self._lock:
