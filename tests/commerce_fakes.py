@@ -19,6 +19,8 @@ from talkshop.catalog.model import Product, ProductInput
 from talkshop.catalog.service import CatalogService
 from talkshop.clock import utc_now
 from talkshop.commerce.checkout_steps import (
+    AFTER_ORDER,
+    BEFORE_ORDER,
     COMPENSATIONS,
     FORWARD_STEPS,
     CheckoutState,
@@ -97,8 +99,9 @@ def new_chat(
 
 class InProcessCheckoutRunner:
     """The checkout state machine's flow without Step Functions, for tests: the forward steps in the
-    ASL's order, retryable failures tried again, and on any failure (a step's CheckoutStepError or a
-    crash, as a Catch on States.ALL would) the compensations in order."""
+    ASL's order, retryable failures tried again; on a failure up to the order's creation (a step's
+    CheckoutStepError or a crash, as a Catch on States.ALL would) the compensations in order; a failure
+    after it skipped, keeping the state, as the ASL's Catch with ResultPath null does."""
 
     def __init__(self, steps: Mapping[str, Step], attempts: int = 3) -> None:
         self.steps = steps
@@ -107,18 +110,26 @@ class InProcessCheckoutRunner:
 
     def start(self, state: CheckoutState) -> CheckoutState:
         try:
-            for name in FORWARD_STEPS:
+            for name in BEFORE_ORDER:
                 state = self._run(name, state)
         except CheckoutStepError as error:
-            state = self._compensate(state, error.failure)
+            return self._compensate(state, error.failure)
         except Exception as crash:
-            state = self._compensate(state, Failure(code="checkout_error", message=repr(crash)))
+            return self._compensate(state, Failure(code="checkout_error", message=repr(crash)))
+        for name in AFTER_ORDER:
+            try:
+                state = self._run(name, state)
+            except Exception:  # noqa: S112 - failing forward is the point
+                continue
         return state
 
     def _compensate(self, state: CheckoutState, failure: Failure) -> CheckoutState:
         state = state.model_copy(update={"error": failure})
         for name in COMPENSATIONS:
-            state = self._run(name, state)
+            try:
+                state = self._run(name, state)
+            except Exception:  # noqa: S112 - a compensation that fails does not stop the next
+                continue
         return state
 
     def _run(self, name: str, state: CheckoutState) -> CheckoutState:

@@ -1,7 +1,12 @@
 """The Agentic Commerce Protocol for external agents (/acp/checkout_sessions...) and the product feeds
-(/api/feed/...). Thin: the protocol lives in talkshop.commerce.acp (see docs/acp.md)."""
+(/api/feed/...). Thin: the protocol lives in talkshop.commerce.acp (see docs/acp.md).
+
+Every checkout-session route is the same: the request's headers and raw body go to AcpApi, its answer
+comes back as it is. So the five are registered from one table (SESSION_ROUTES) through one function,
+and the two feeds from FEED_ROUTES likewise."""
 
 import os
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -16,9 +21,8 @@ from talkshop.commerce.acp.checkout import (
     FlowRunner,
     state_machine_flow,
 )
-from talkshop.commerce.acp.idempotency import IdempotencyStore
 from talkshop.commerce.acp.model import Error
-from talkshop.commerce.acp.protocol import AcpAnswer, AcpApi, AcpRequest, Operation
+from talkshop.commerce.acp.protocol import AcpApi, AcpRequest, Operation
 from talkshop.commerce.acp.sessions import CheckoutSessions
 from talkshop.commerce.feed import MEDIA_TYPES, FeedExporter, FeedFormat, Shop
 from talkshop.settings import get_settings
@@ -57,13 +61,13 @@ def checkout_flow() -> FlowRunner:
 def acp_api() -> AcpApi:
     checkout = CoreCheckout(repository(), checkout_flow())
     sessions = CheckoutSessions(repository(), catalog(), checkout, shop())
-    return AcpApi(repository(), get_settings(), sessions, IdempotencyStore(repository()))
+    return AcpApi(repository(), get_settings(), sessions, app.lambda_context)
 
 
-def _handle(operation: Operation, session_id: str | None = None) -> Response[Any]:
-    event = app.current_event
-    body = event.decoded_body or ""
-    answer: AcpAnswer = acp_api().handle(
+def answer_acp(operation: Operation, session_id: str | None = None) -> Response[Any]:
+    """The one path of every checkout-session route: the request to AcpApi, its answer back."""
+    body = app.current_event.decoded_body or ""
+    answer = acp_api().handle(
         AcpRequest(
             operation=operation,
             session_id=session_id,
@@ -82,62 +86,63 @@ def _handle(operation: Operation, session_id: str | None = None) -> Response[Any
     )
 
 
-@app.post(
-    "/acp/checkout_sessions",
-    summary="ACP: create a checkout session",
-    tags=["acp"],
-    description=_ACP_DESCRIPTION,
-    responses=SESSION_ERRORS,
+SESSIONS = "/acp/checkout_sessions"
+SESSION = f"{SESSIONS}/<id>"
+
+
+@dataclass(frozen=True)
+class SessionRoute:
+    operation: Operation
+    method: str
+    rule: str
+    summary: str
+    extra_errors: tuple[int, ...] = ()
+
+    @property
+    def operation_id(self) -> str:
+        """The spec's operationId (createCheckoutSession...), which the OpenAPI document keeps."""
+        return f"{self.operation}CheckoutSession"
+
+
+SESSION_ROUTES = (
+    SessionRoute(Operation.CREATE, "POST", SESSIONS, "create a checkout session"),
+    SessionRoute(Operation.UPDATE, "POST", SESSION, "update a checkout session"),
+    SessionRoute(Operation.GET, "GET", SESSION, "read a checkout session"),
+    SessionRoute(Operation.COMPLETE, "POST", f"{SESSION}/complete", "complete a checkout session (pay)"),
+    # 405: the session is already completed or canceled.
+    SessionRoute(Operation.CANCEL, "POST", f"{SESSION}/cancel", "cancel a checkout session", (405,)),
 )
-def create_session() -> Response[Any]:
-    return _handle(Operation.CREATE)
 
 
-@app.post(
-    "/acp/checkout_sessions/<id>",
-    summary="ACP: update a checkout session",
-    tags=["acp"],
-    description=_ACP_DESCRIPTION,
-    responses=SESSION_ERRORS,
-)
-def update_session(id: SessionId) -> Response[Any]:
-    return _handle(Operation.UPDATE, id)
+def _register_session_route(route: SessionRoute) -> None:
+    def on_collection() -> Response[Any]:
+        return answer_acp(route.operation)
+
+    def on_session(id: SessionId) -> Response[Any]:
+        return answer_acp(route.operation, id)
+
+    app.route(
+        route.rule,
+        route.method,
+        summary=f"ACP: {route.summary}",
+        description=_ACP_DESCRIPTION,
+        tags=["acp"],
+        responses={**SESSION_ERRORS, **acp_errors(*route.extra_errors)},
+        operation_id=route.operation_id,
+    )(on_session if "<id>" in route.rule else on_collection)
 
 
-@app.get(
-    "/acp/checkout_sessions/<id>",
-    summary="ACP: read a checkout session",
-    tags=["acp"],
-    description=_ACP_DESCRIPTION,
-    responses=SESSION_ERRORS,
-)
-def get_session(id: SessionId) -> Response[Any]:
-    return _handle(Operation.GET, id)
+for _route in SESSION_ROUTES:
+    _register_session_route(_route)
 
 
-@app.post(
-    "/acp/checkout_sessions/<id>/complete",
-    summary="ACP: complete a checkout session (pay)",
-    tags=["acp"],
-    description=_ACP_DESCRIPTION,
-    responses=SESSION_ERRORS,
-)
-def complete_session(id: SessionId) -> Response[Any]:
-    return _handle(Operation.COMPLETE, id)
+FEED_ROUTES = {
+    FeedFormat.ACP: ("/api/feed/products.jsonl", "ACP product feed (one Product a line)", "acpFeed"),
+    FeedFormat.OPENAI: ("/api/feed/openai.csv", "OpenAI flat product feed (CSV)", "openaiFeed"),
+}
 
 
-@app.post(
-    "/acp/checkout_sessions/<id>/cancel",
-    summary="ACP: cancel a checkout session",
-    tags=["acp"],
-    description=_ACP_DESCRIPTION,
-    responses={**SESSION_ERRORS, **acp_errors(405)},
-)
-def cancel_session(id: SessionId) -> Response[Any]:
-    return _handle(Operation.CANCEL, id)
-
-
-def _feed(feed_format: FeedFormat) -> Response[str]:
+def answer_feed(feed_format: FeedFormat) -> Response[str]:
     return Response(
         status_code=200,
         content_type=f"{MEDIA_TYPES[feed_format]}; charset=utf-8",
@@ -145,24 +150,23 @@ def _feed(feed_format: FeedFormat) -> Response[str]:
     )
 
 
-@app.get(
-    "/api/feed/products.jsonl",
-    summary="ACP product feed (one Product a line)",
-    tags=["feeds"],
-    responses={200: {"description": "The feed"}, **error_responses(422)},
-)
-def acp_feed() -> Response[str]:
-    return _feed(FeedFormat.ACP)
+def _register_feed_route(feed_format: FeedFormat) -> None:
+    rule, summary, operation_id = FEED_ROUTES[feed_format]
+
+    def feed() -> Response[str]:
+        return answer_feed(feed_format)
+
+    app.get(
+        rule,
+        summary=summary,
+        tags=["feeds"],
+        responses={200: {"description": "The feed"}, **error_responses(422)},
+        operation_id=operation_id,
+    )(feed)
 
 
-@app.get(
-    "/api/feed/openai.csv",
-    summary="OpenAI flat product feed (CSV)",
-    tags=["feeds"],
-    responses={200: {"description": "The feed"}, **error_responses(422)},
-)
-def openai_feed() -> Response[str]:
-    return _feed(FeedFormat.OPENAI)
+for _format in FEED_ROUTES:
+    _register_feed_route(_format)
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -1,4 +1,6 @@
-"""Scheduled: chats idle for 30 minutes become abandoned (each with a chat_abandoned event)."""
+"""Scheduled: chats idle for 30 minutes become abandoned (each with a chat_abandoned event), and
+checkouts whose execution died are finished (CheckoutSteps.sweep_stale: rolled back, or forward once
+their order exists)."""
 
 from typing import Any
 
@@ -7,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from talkshop.api.context import chat_sessions
 from talkshop.api.observability import logger, metrics, tracer
+from talkshop.commerce.checkout_steps import default_steps
 
 
 @logger.inject_lambda_context
@@ -15,4 +18,13 @@ from talkshop.api.observability import logger, metrics, tracer
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     abandoned = chat_sessions().sweep_abandoned()
     metrics.add_metric(name="ChatsAbandoned", unit=MetricUnit.Count, value=len(abandoned))
-    return {"abandoned": len(abandoned)}
+    swept = default_steps().sweep_stale()
+    metrics.add_metric(name="CheckoutsAbandoned", unit=MetricUnit.Count, value=len(swept.abandoned))
+    metrics.add_metric(name="ReservationsReleased", unit=MetricUnit.Count, value=len(swept.released))
+    metrics.add_metric(name="PlacedOrdersCaptured", unit=MetricUnit.Count, value=len(swept.paid))
+    return {
+        "abandoned": len(abandoned),
+        "checkoutsAbandoned": len(swept.abandoned),
+        "reservationsReleased": len(swept.released),
+        "ordersPaid": len(swept.paid),
+    }

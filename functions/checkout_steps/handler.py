@@ -41,7 +41,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         state = CheckoutState.model_validate(event.get("state"))
     except ValidationError as error:
-        raise _failed("invalid_state", f"The {name} step got an invalid state: {error}") from error
+        # Where and what, never the values: the state carries the payment token.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'state'}: {problem['msg']}"
+            for problem in error.errors(include_input=False, include_url=False)
+        )
+        raise _failed("invalid_state", f"The {name} step got an invalid state: {problems}") from None
     try:
         result = step(state)
     except CheckoutStepError as error:

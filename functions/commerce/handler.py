@@ -43,10 +43,11 @@ _CART_CHANGED: dict[int, OpenAPIResponse] = {
 @app.post(
     "/api/carts",
     summary="Open a cart",
-    description="With a shopper token: a cart for that shopper. With the admin key: for userId. With no "
-    "credentials: a cart for a new shopper, whose token is in the answer once (shopperToken).",
+    description="With a shopper token: a cart for that shopper. With the admin key: for userId (an existing "
+    "shopper). With no credentials: a cart for a new shopper, whose token is in the answer once "
+    "(shopperToken).",
     tags=["commerce"],
-    responses={201: {"description": "The new cart"}, **error_responses(400, 401, 403, 409, 415, 422)},
+    responses={201: {"description": "The new cart"}, **error_responses(400, 401, 403, 404, 409, 415, 422)},
 )
 def open_cart(request: CreateCartRequest) -> Response[CartView]:
     principal = caller(app)

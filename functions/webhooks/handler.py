@@ -2,9 +2,9 @@
 list an endpoint's deliveries and redeliver one. Each caller sees only their own endpoints.
 
 Registering and redelivering honour Idempotency-Key: a retry gets the first answer and changes nothing.
-A replayed registration carries the signing secret again, to the same owner only: unlike an agent's key,
-the secret is kept in clear anyway (it signs every delivery), so recording it adds no exposure, and a
-client whose first answer was lost can still verify its deliveries."""
+The signing secret is in the first answer only: a replayed registration has `secret: null` (the secret is
+not copied into the idempotency records), so a client that lost the first answer deletes the endpoint and
+registers it again. No other answer ever carries it (docs/operator-guide.md, "Webhook signing secrets")."""
 
 import os
 from collections.abc import Sequence
@@ -67,7 +67,7 @@ def register_endpoint(request: EndpointRequest) -> Response[RegisteredEndpoint]:
         metrics.add_metric(name="WebhookEndpointsRegistered", unit=MetricUnit.Count, value=1)
         return json_response(registered, status=201, headers={"Location": location_of(app, registered.id)})
 
-    return once_per_key(app, "register_webhook", principal, request, handle)
+    return once_per_key(app, "register_webhook", principal, request, handle, shown_once=("secret",))
 
 
 @app.get(

@@ -14,20 +14,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.dead_letters import dead_letter_queue
 from infra.constructs.functions import (
     XRAY_WILDCARD_REASON,
     FunctionSettings,
     SearchWiring,
     TalkshopFunction,
 )
-from infra.constructs.monitoring import alarm_on_any
 from talkshop.api.routes import FunctionSpec
 
 #: Why a stream consumer's role has ``Resource::*`` statements (X-Ray, like every function, and ListStreams).
@@ -74,22 +72,11 @@ class StreamConsumer(Construct):
         self.function = TalkshopFunction(
             self, "Function", spec=spec, shared=shared, search=search, wildcard_reason=STREAM_WILDCARD_REASON
         )
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue, self.dead_letter_alarm = dead_letter_queue(
             self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason=(
-                    "This queue is itself the dead-letter destination (on-failure destination of a stream "
-                    "event source mapping, which SQS3 does not recognise as a DLQ); nothing consumes it "
-                    "automatically, so it needs no DLQ of its own."
-                ),
-            )
+            holds="a stream event source mapping (its on-failure destination, which SQS3 does not "
+            "recognise as a DLQ)",
+            alarm_description=alarm_description,
         )
         self.event_source = event_sources.DynamoEventSource(
             shared.table,
@@ -104,11 +91,3 @@ class StreamConsumer(Construct):
             filters=[lambda_.FilterCriteria.filter(dict(filter_pattern))],
         )
         self.function.function.add_event_source(self.event_source)
-        self.dead_letter_alarm = alarm_on_any(
-            self,
-            "DeadLetterAlarm",
-            alarm_description,
-            self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM
-            ),
-        )

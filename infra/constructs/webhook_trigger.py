@@ -10,16 +10,14 @@ itself retries each endpoint and records its own dead letters (``webhook_deliver
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constructs.dead_letters import dead_letter_queue
 from infra.constructs.events import EventBus
-from infra.constructs.monitoring import PERIOD, alarm_on_any
 from talkshop.commerce.webhooks import SUBSCRIBABLE_EVENTS
 from talkshop.events.publisher import EVENT_SOURCE
 
@@ -35,22 +33,13 @@ class WebhookTrigger(Construct):
         self, scope: Construct, construct_id: str, *, event_bus: EventBus, state_machine: sfn.IStateMachine
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue, self.dead_letter_alarm = dead_letter_queue(
             self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason=(
-                    "This queue is itself the dead-letter destination of the rule's state machine target "
-                    "(order events EventBridge could not start a webhook delivery for); nothing consumes "
-                    "it automatically, so it needs no DLQ of its own."
-                ),
-            )
+            holds="the rule's state machine target (order events EventBridge could not start a webhook "
+            "delivery for)",
+            alarm_description="Order events could not start a webhook delivery: see the messages in the "
+            "webhook trigger's dead-letter queue and redeliver those orders' webhooks "
+            "(docs/infrastructure.md).",
         )
         self.rule = events.Rule(
             self,
@@ -66,13 +55,4 @@ class WebhookTrigger(Construct):
                     max_event_age=TARGET_MAX_EVENT_AGE,
                 )
             ],
-        )
-        self.dead_letter_alarm = alarm_on_any(
-            self,
-            "DeadLetterAlarm",
-            "Order events could not start a webhook delivery: see the messages in the webhook trigger's "
-            "dead-letter queue and redeliver those orders' webhooks (docs/infrastructure.md).",
-            self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=PERIOD, statistic=cloudwatch.Stats.MAXIMUM
-            ),
         )

@@ -66,6 +66,10 @@ class Principal:
     def may_act_for(self, creator_id: str) -> bool:
         return self.is_admin or (self.kind == PrincipalKind.CREATOR and self.person_id == creator_id)
 
+    def may_shop_as(self, user_id: str) -> bool:
+        """A shopper's own token, or the admin: who may see and change that shopper's carts and orders."""
+        return self.is_admin or (self.kind == PrincipalKind.SHOPPER and self.person_id == user_id)
+
     def require_signed_in(self) -> None:
         if self.kind == PrincipalKind.ANONYMOUS:
             raise Unauthorized(

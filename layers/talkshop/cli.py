@@ -117,9 +117,16 @@ def _command_reindex(args: argparse.Namespace) -> int:
 def _command_sweep(args: argparse.Namespace) -> int:
     with _catalog_target(args):
         from talkshop.api.context import chat_sessions
+        from talkshop.commerce.checkout_steps import default_steps
 
         abandoned = chat_sessions().sweep_abandoned()
+        swept = default_steps().sweep_stale()
     print(f"Marked {len(abandoned)} idle chat(s) as abandoned.")
+    if swept.abandoned or swept.released or swept.paid:
+        print(
+            f"Stale checkouts: {len(swept.abandoned)} abandoned, {len(swept.released)} reservation(s) "
+            f"released, {len(swept.paid)} placed order(s) captured."
+        )
     return 0
 
 
@@ -213,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.set_defaults(run=_command_reindex)
 
     sweep = commands.add_parser(
-        "sweep", help="mark chats idle for 30 minutes as abandoned (as the schedule does)"
+        "sweep",
+        help="abandon chats idle for 30 minutes, finish checkouts whose run died (as the schedule does)",
     )
     _data_options(sweep)
     sweep.set_defaults(run=_command_sweep)

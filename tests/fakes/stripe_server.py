@@ -1,7 +1,8 @@
 """A fake Stripe API on 127.0.0.1 that the real stripe SDK talks to over HTTP (nothing is mocked).
 
 It speaks the part of Stripe's wire format Talkshop uses: form-encoded POSTs to /v1/payment_intents
-(create with confirm, capture, cancel), GET of an intent and POST /v1/payment_methods, Stripe's error
+(create with confirm, capture, cancel), GET of an intent, the list of intents (`created[gte]`, `limit`,
+`starting_after`, newest first) and POST /v1/payment_methods, Stripe's error
 objects and status codes, and its idempotency rules: a repeated Idempotency-Key with the same parameters
 replays the first response, with other parameters it is a 400 idempotency_error. Payment methods:
 `pm_card_visa` is authorised, `pm_card_chargeDeclined` is declined, and a card created through
@@ -15,9 +16,10 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Self
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakes.local_http import LocalHttpServer, QuietHandler
 
@@ -58,7 +60,7 @@ class FakeStripeServer:
 
         class Handler(QuietHandler):
             def do_GET(self) -> None:
-                self._answer({})
+                self._answer(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)))
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
@@ -133,6 +135,8 @@ class FakeStripeServer:
             return self._create_method(request.form)
         if parts == ["v1", "payment_intents"] and request.method == "POST":
             return self._create_intent(request.form)
+        if parts == ["v1", "payment_intents"] and request.method == "GET":
+            return self._list_intents(request.form)
         if len(parts) >= 3 and parts[:2] == ["v1", "payment_intents"]:
             intent = self._state.intents.get(parts[2])
             if intent is None:
@@ -177,9 +181,36 @@ class FakeStripeServer:
             "capture_method": "manual",
             "payment_method": method,
             "status": "requires_capture",
+            "created": int(time.time()),
+            "metadata": {
+                name[len("metadata[") : -1]: value
+                for name, value in form.items()
+                if name.startswith("metadata[") and name.endswith("]")
+            },
         }
         self._state.intents[intent_id] = intent
         return _Answer(200, intent)
+
+    def _list_intents(self, query: dict[str, str]) -> _Answer:
+        since = int(query.get("created[gte]", "0"))
+        limit = int(query.get("limit", "10"))
+        newest_first = [
+            intent for intent in reversed(self._state.intents.values()) if intent["created"] >= since
+        ]
+        after = query.get("starting_after")
+        if after:
+            ids = [intent["id"] for intent in newest_first]
+            newest_first = newest_first[ids.index(after) + 1 :] if after in ids else []
+        page = newest_first[:limit]
+        return _Answer(
+            200,
+            {
+                "object": "list",
+                "url": "/v1/payment_intents",
+                "data": page,
+                "has_more": len(newest_first) > limit,
+            },
+        )
 
 
 def _transition(intent: dict[str, Any], action: str) -> _Answer:

@@ -1,11 +1,17 @@
-"""A webhook receiver on 127.0.0.1 that answers scripted statuses and records what it got."""
+"""A webhook receiver on 127.0.0.1 that answers scripted statuses and records what it got.
+
+Endpoints on loopback are refused unless TALKSHOP_WEBHOOK_ALLOW_LOOPBACK says otherwise (the local
+runtime's setting): the receiver sets it while it runs and puts the previous value back after.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Self
 
+from talkshop.commerce.webhooks import ALLOW_LOOPBACK_VARIABLE
 from tests.fakes.local_http import LocalHttpServer, QuietHandler
 
 
@@ -41,14 +47,21 @@ class WebhookReceiver:
                 self.end_headers()
 
         self._server = LocalHttpServer(Handler)
+        self._allowed_before: str | None = None
 
     @property
     def url(self) -> str:
         return self._server.base_url + "/hooks"
 
     def __enter__(self) -> Self:
+        self._allowed_before = os.environ.get(ALLOW_LOOPBACK_VARIABLE)
+        os.environ[ALLOW_LOOPBACK_VARIABLE] = "true"
         self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._server.stop()
+        if self._allowed_before is None:
+            os.environ.pop(ALLOW_LOOPBACK_VARIABLE, None)
+        else:
+            os.environ[ALLOW_LOOPBACK_VARIABLE] = self._allowed_before

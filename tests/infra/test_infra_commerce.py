@@ -24,7 +24,7 @@ from infra.constructs.runtime import ARCHITECTURE, RUNTIME
 from infra.constructs.workflows import STARTERS, VENDED_LOGS_PREFIX
 from infra.paths import PYPROJECT
 from infra.stack import TalkshopStack
-from talkshop.api.routes import ACP, ADMIN, CHAT_SESSIONS, COMMERCE, WEBHOOKS
+from talkshop.api.routes import ACP, ADMIN, CHAT_SESSIONS, COMMERCE, WEB, WEBHOOKS
 from talkshop.api.state_machines import (
     CHECKOUT,
     STATE_MACHINES,
@@ -162,7 +162,7 @@ def test_state_machine_may_invoke_only_its_step_functions(
 def test_who_may_start_which_state_machine(
     stack: TalkshopStack, resources: Resources, logical_id: LogicalId
 ) -> None:
-    assert {CHECKOUT.name: (COMMERCE, ACP), WEBHOOK_DELIVERY.name: (WEBHOOKS,)} == STARTERS
+    assert {CHECKOUT.name: (COMMERCE, ACP, WEB), WEBHOOK_DELIVERY.name: (WEBHOOKS,)} == STARTERS
     checkout = {"Ref": logical_id(stack.workflows.machines[CHECKOUT.name].state_machine)}
     webhooks = {"Ref": logical_id(stack.workflows.machines[WEBHOOK_DELIVERY.name].state_machine)}
     rule_role = stack.webhook_trigger.rule  # the rule's target role, found below by its resource
@@ -182,11 +182,12 @@ def test_who_may_start_which_state_machine(
         [
             (role(COMMERCE.name), ("states:StartSyncExecution",), json.dumps(checkout)),
             (role(ACP.name), ("states:StartSyncExecution",), json.dumps(checkout)),
+            (role(WEB.name), ("states:StartSyncExecution",), json.dumps(checkout)),
             (role(WEBHOOKS.name), ("states:StartExecution",), json.dumps(webhooks)),
             (events_role, ("states:StartExecution",), json.dumps(webhooks)),
         ]
     )
-    for name in (COMMERCE.name, ACP.name):
+    for name in (COMMERCE.name, ACP.name, WEB.name):
         assert _variables(resources, logical_id, functions[name])[CHECKOUT_STATE_MACHINE_VARIABLE] == checkout
     assert (
         _variables(resources, logical_id, functions[WEBHOOKS.name])[WEBHOOK_STATE_MACHINE_VARIABLE]
@@ -270,8 +271,15 @@ def test_only_functions_keeping_idempotency_records_may_use_the_table(
         if table_arn in (s["Resource"], *(s["Resource"] if isinstance(s["Resource"], list) else []))
     }
     keepers = [f for f in stack.all_functions if f.spec.uses_idempotency]
-    # Every function with a state-changing POST but ACP, which keeps its own records (spec semantics).
-    assert {f.spec.name for f in keepers} == {COMMERCE.name, CHAT_SESSIONS.name, ADMIN.name, WEBHOOKS.name}
+    # Every function with a state-changing POST (ACP's checkout sessions included).
+    assert {f.spec.name for f in keepers} == {
+        COMMERCE.name,
+        CHAT_SESSIONS.name,
+        ADMIN.name,
+        WEBHOOKS.name,
+        ACP.name,
+        WEB.name,  # the pages' form posts
+    }
     assert set(users) == {str([{"Ref": logical_id(f.role)}]) for f in keepers}
     for statement in users.values():
         assert statement["Resource"] == table_arn  # the table itself: it has no index
@@ -321,16 +329,19 @@ def test_only_the_charging_functions_read_the_payments_secret(
     )
     readers = [(roles, s) for roles, s in _grants(resources) if s["Resource"] == secret]
     chargers = [f for f in stack.all_functions if f.spec.uses_payments]
-    assert [f.spec.name for f in chargers] == ["checkout_steps"]
-    assert [roles for roles, _ in readers] == [[{"Ref": logical_id(f.role)}] for f in chargers]
+    # The checkout's steps charge; the sweeper voids and captures what died checkouts left behind.
+    assert sorted(f.spec.name for f in chargers) == ["chat_sweeper", "checkout_steps"]
+    assert sorted(str(roles) for roles, _ in readers) == sorted(
+        str([{"Ref": logical_id(f.role)}]) for f in chargers
+    )
     assert _actions(readers[0][1]) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
     for function in stack.all_functions:
         variables = _variables(resources, logical_id, function)
+        assert variables[PAYMENTS_VARIABLE] == "test", function.spec.name  # the name is no secret
         if function.spec.uses_payments:
-            assert variables[PAYMENTS_VARIABLE] == "test"
             assert variables[STRIPE_SECRET_VARIABLE] == secret
         else:
-            assert not {PAYMENTS_VARIABLE, STRIPE_SECRET_VARIABLE} & set(variables), function.spec.name
+            assert STRIPE_SECRET_VARIABLE not in variables, function.spec.name
 
 
 def test_context_picks_stripe_and_an_existing_secret() -> None:
@@ -344,13 +355,14 @@ def test_context_picks_stripe_and_an_existing_secret() -> None:
         if r["Type"] == "AWS::SecretsManager::Secret"
         and r["Properties"].get("SecretString") == PLACEHOLDER_KEY
     ]
-    (charger,) = [f for f in stack.all_functions if f.spec.uses_payments]
-    logical = stack.resolve(stack.get_logical_id(charger.function.node.default_child))  # type: ignore[arg-type]
-    variables = resources[logical]["Properties"]["Environment"]["Variables"]
-    assert variables[PAYMENTS_VARIABLE] == "stripe"
-    assert variables[STRIPE_SECRET_VARIABLE] == EXISTING_ARN
+    chargers = [f for f in stack.all_functions if f.spec.uses_payments]
+    for charger in chargers:
+        logical = stack.resolve(stack.get_logical_id(charger.function.node.default_child))  # type: ignore[arg-type]
+        variables = resources[logical]["Properties"]["Environment"]["Variables"]
+        assert variables[PAYMENTS_VARIABLE] == "stripe"
+        assert variables[STRIPE_SECRET_VARIABLE] == EXISTING_ARN
     readers = [s for _, s in _grants(resources) if s["Resource"] == EXISTING_ARN]
-    assert len(readers) == 1
+    assert len(readers) == len(chargers)
 
 
 def test_links_use_the_public_url_and_shop_name_from_context() -> None:

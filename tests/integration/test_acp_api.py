@@ -13,6 +13,7 @@ import pytest
 from functions.acp import handler as acp_handler
 from talkshop.auth import Principal, PrincipalKind
 from talkshop.catalog.creators import CreatorService
+from talkshop.commerce.acp.sessions import CheckoutSessions
 from talkshop.commerce.checkout_steps import CheckoutSteps
 from talkshop.commerce.payments import provider_from_settings
 from talkshop.commerce.webhooks import (
@@ -24,7 +25,7 @@ from talkshop.commerce.webhooks import (
 )
 from talkshop.commerce.webhooks import verify as verify_signature
 from talkshop.data.repository import Repository
-from talkshop.errors import InvalidInput
+from talkshop.errors import Conflict, InvalidInput
 from talkshop.ontology.model import Dimension, EntityRef
 from tests.acp_support import (
     ADDRESS,
@@ -175,6 +176,67 @@ def test_replayed_create_makes_one_session(agent: str, table: Any) -> None:
     assert len(sessions) == 1
 
 
+def test_a_retry_while_the_first_runs_is_in_flight(
+    agent: str, repository: Repository, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id = ready_session(agent)
+    steps = run_steps_in_process(CheckoutSteps(repository, provider_from_settings(repository)))
+    retries: list[Any] = []
+
+    def flow_retried_meanwhile(state: Any) -> Any:
+        # The agent gave up waiting and retried while the checkout still ran.
+        retries.append(
+            acp("POST", f"{SESSIONS}/{session_id}/complete", agent, pay(), idempotency_key="slow-1")
+        )
+        return steps(state)
+
+    monkeypatch.setattr(acp_handler, "checkout_flow", lambda: flow_retried_meanwhile)
+    first = acp("POST", f"{SESSIONS}/{session_id}/complete", agent, pay(), idempotency_key="slow-1")
+    assert first.status == 200, first.body
+    assert first.json()["status"] == "completed"
+    [retry] = retries
+    assert_acp_error(retry, 409, "idempotency_in_flight")
+    assert retry.headers["Retry-After"] == "1"
+    assert retry.headers["Idempotency-Key"] == "slow-1"
+    assert len(orders_in(table)) == 1
+    # Once the first has answered, the retry is its replay.
+    replay = acp("POST", f"{SESSIONS}/{session_id}/complete", agent, pay(), idempotency_key="slow-1")
+    assert (replay.status, replay.headers["Idempotent-Replayed"]) == (200, "true")
+    assert replay.json() == first.json()
+
+
+def test_refusals_are_replayed_but_a_retry_later_is_not(agent: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    created = acp("POST", SESSIONS, agent, create_body())
+    session_id = created.json()["id"]
+    # Not ready (no address): the refusal is the key's answer, even once the session is ready.
+    refused = acp("POST", f"{SESSIONS}/{session_id}/complete", agent, pay(), idempotency_key="pay-1")
+    assert_acp_error(refused, 400, "checkout_session_not_ready")
+    address = {"fulfillment_details": {"address": ADDRESS}}
+    assert acp("POST", f"{SESSIONS}/{session_id}", agent, address).json()["status"] == "ready_for_payment"
+    replayed = acp("POST", f"{SESSIONS}/{session_id}/complete", agent, pay(), idempotency_key="pay-1")
+    assert_acp_error(replayed, 400, "checkout_session_not_ready")
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+
+    # A lost race on the session is a 409 "retry": the retry with the same key runs again.
+    original = CheckoutSessions.update
+    raced: list[str] = []
+
+    def update_losing_once(self: CheckoutSessions, *args: Any) -> Any:
+        if not raced:
+            raced.append("lost")
+            raise Conflict("Changed meanwhile.", code="concurrent_update")
+        return original(self, *args)
+
+    monkeypatch.setattr(CheckoutSessions, "update", update_losing_once)
+    notes = {"order_notes": "Leave it with the neighbour."}
+    lost = acp("POST", f"{SESSIONS}/{session_id}", agent, notes, idempotency_key="notes-1")
+    assert_acp_error(lost, 409, "concurrent_update")
+    assert lost.headers["Retry-After"] == "1"
+    retried = acp("POST", f"{SESSIONS}/{session_id}", agent, notes, idempotency_key="notes-1")
+    assert retried.status == 200, retried.body
+    assert "Idempotent-Replayed" not in retried.headers
+
+
 def test_posts_need_an_idempotency_key(agent: str) -> None:
     assert_acp_error(
         acp("POST", SESSIONS, agent, create_body(), idempotency_key=None), 400, "idempotency_key_required"
@@ -243,13 +305,9 @@ def test_out_of_stock_and_short_items_are_messages(agent: str) -> None:
     assert_acp_error(refused, 400, "checkout_session_not_ready")
 
 
-def business_items(table: Any) -> list[dict[str, Any]]:
-    """The table but the idempotency records (a refusal's answer is kept for its key's replays)."""
-    return [item for item in table_snapshot(table) if item.get("entity_type") != "acp_idempotency_record"]
-
-
 def test_invalid_input_is_the_spec_error_with_a_json_path(agent: str, table: Any) -> None:
-    before = business_items(table)
+    # Idempotency-Key records live in the idempotency table: a refusal writes nothing here.
+    before = table_snapshot(table)
     unknown = acp("POST", SESSIONS, agent, create_body(line_items=[{"id": "aero-lite"}, {"id": "no-such"}]))
     assert assert_acp_error(unknown, 400, "invalid_item_id")["param"] == "$.line_items[1].id"
     bad_field = acp("POST", SESSIONS, agent, create_body(line_items=[{"id": "aero-lite", "colour": "red"}]))
@@ -259,7 +317,57 @@ def test_invalid_input_is_the_spec_error_with_a_json_path(agent: str, table: Any
     usd = acp("POST", SESSIONS, agent, create_body(currency="usd"))
     assert_acp_error(usd, 400, "currency_mismatch")
     assert_acp_error(acp("POST", SESSIONS, agent, raw=b"{not json"), 400, "invalid_json")
-    assert business_items(table) == before
+    assert table_snapshot(table) == before
+
+
+def test_updates_that_cannot_be_served_are_refused_and_change_nothing(agent: str) -> None:
+    session_id = ready_session(agent)
+    before = acp("GET", f"{SESSIONS}/{session_id}", agent).json()["line_items"]
+    emptied = acp("POST", f"{SESSIONS}/{session_id}", agent, {"line_items": []})
+    assert assert_acp_error(emptied, 400, "invalid_field")["param"] == "$.line_items"
+    pickup = {"selected_fulfillment_options": [{"type": "pickup", "option_id": "standard", "item_ids": []}]}
+    refused = acp("POST", f"{SESSIONS}/{session_id}", agent, pickup)
+    assert_acp_error(refused, 400, "invalid_fulfillment_option")
+    assert refused.json()["param"] == "$.selected_fulfillment_options[0].type"
+    after = acp("GET", f"{SESSIONS}/{session_id}", agent)
+    assert after.status == 200, after.body
+    assert after.json()["line_items"] == before
+    assert after.json()["selected_fulfillment_options"][0]["option_id"] == "standard"
+
+
+def test_a_refused_item_is_named_by_its_place_in_the_request(agent: str) -> None:
+    # Two lines of one item make one cart line: the param still points into the request.
+    items = [
+        {"id": "aero-lite"},
+        {"id": "aero-lite"},
+        {"id": "pro-balls", "quantity": 99},
+        {"id": "pro-balls", "quantity": 1},
+    ]
+    refused = acp("POST", SESSIONS, agent, create_body(line_items=items))
+    assert assert_acp_error(refused, 400, "quantity_exceeded")["param"] == "$.line_items[2]"
+
+
+def test_a_change_racing_the_payment_does_not_lose_the_order(
+    agent: str, repository: Repository, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id = ready_session(agent)
+    steps = run_steps_in_process(CheckoutSteps(repository, provider_from_settings(repository)))
+    raced: list[Any] = []
+
+    def flow_raced_by_an_update(state: Any) -> Any:
+        finished = steps(state)
+        notes = {"order_notes": "Ring twice."}
+        raced.append(acp("POST", f"{SESSIONS}/{session_id}", agent, notes))
+        return finished
+
+    monkeypatch.setattr(acp_handler, "checkout_flow", lambda: flow_raced_by_an_update)
+    completed = acp("POST", f"{SESSIONS}/{session_id}/complete", agent, pay())
+    assert [update.status for update in raced] == [200]
+    assert completed.status == 200, completed.body
+    assert_valid(completed.json(), "CheckoutSessionWithOrder")
+    [order] = orders_in(table)
+    assert completed.json()["order"]["id"] == order["id"]
+    assert acp("GET", f"{SESSIONS}/{session_id}", agent).json()["status"] == "completed"
 
 
 def test_declined_payment_leaves_the_session_payable(agent: str, repository: Repository, table: Any) -> None:
@@ -388,6 +496,8 @@ def test_an_agents_order_webhooks_are_acps_and_the_creators_stay_talkshops(
         EndpointRequest(url=f"{receiver.url}/creator", event_types=order_events),
         Principal(PrincipalKind.CREATOR, "padelnest"),
     )
+    assert agents.secret  # shown at registration
+    assert creators.secret
     session_id = ready_session(issued["apiKey"])
     completed = acp("POST", f"{SESSIONS}/{session_id}/complete", issued["apiKey"], pay())
     assert completed.status == 200, completed.body

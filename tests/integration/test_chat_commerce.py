@@ -215,7 +215,7 @@ def test_live_commerce_offers_checks_and_reads_orders_from_data(
 
     cart_id = cart_id_of(send(chats, session_id, ana, "buy aero 1"))
     runner = InProcessCheckoutRunner(steps.table())
-    checkout = CheckoutService(steps.store, ConversationStore(repository), runner, "test")
+    checkout = CheckoutService(steps.store, ConversationStore(repository), runner)
     record = checkout.run(
         CheckoutCommand(
             cart_id=cart_id, user_id=user_id, shipping_option="standard", payment_token="spt_test_ok"
@@ -229,3 +229,21 @@ def test_live_commerce_offers_checks_and_reads_orders_from_data(
     assert commerce.offer_for(user_id, ["aero"]) is None
     with pytest.raises(CodeRefused):
         commerce.check_code(user_id, "WELCOME10", ["aero"])
+
+
+def test_live_commerce_says_which_products_a_code_covers(
+    steps: CheckoutSteps, repository: Repository, racket: Product
+) -> None:
+    add_product(repository, "fjord", price=4000, creator_id="courtcraft")
+    steps.discounts.create(
+        DiscountFields(code="CRAFT20", kind="percent", value=20),
+        Principal(PrincipalKind.CREATOR, "courtcraft"),
+    )
+    commerce = LiveCommerce(steps.discounts, OrderService(steps.store))
+
+    offer = commerce.offer_for("ana", ["aero", "fjord"])
+    assert offer is not None
+    assert (offer.code, offer.saving, offer.product_ids) == ("CRAFT20", 800, ["fjord"])
+    assert commerce.check_code("ana", "craft20", ["aero", "fjord"]) == offer
+    with pytest.raises(CodeRefused):
+        commerce.check_code("ana", "CRAFT20", ["aero"])

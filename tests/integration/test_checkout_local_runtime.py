@@ -18,6 +18,7 @@ import pytest
 from talkshop.api import context
 from talkshop.api.state_machines import STATE_MACHINES
 from talkshop.commerce.payments.testing import TOKEN_OK
+from talkshop.commerce.webhooks import ALLOW_LOOPBACK_VARIABLE
 from talkshop.local import stepfunctions
 from talkshop.local.runtime import LocalAws
 from talkshop.local.server import LocalGateway
@@ -44,6 +45,7 @@ LOCAL_AWS_VARIABLES = (
     SEARCH_BACKEND_VARIABLE,
     SEARCH_INDEX_DIR_VARIABLE,
     stepfunctions.HOST_PREFIX_VARIABLE,
+    ALLOW_LOOPBACK_VARIABLE,
     *(spec.arn_variable for spec in STATE_MACHINES),
 )
 

@@ -26,7 +26,7 @@ from talkshop.commerce.checkout import (
     StepFunctionsCheckoutRunner,
     refusal,
 )
-from talkshop.commerce.checkout_steps import STEPS, CheckoutState, reservation_id_for
+from talkshop.commerce.checkout_steps import STEPS, CheckoutState, authorise_key, reservation_id_for
 from talkshop.commerce.model import (
     CartStatus,
     CheckoutRecord,
@@ -35,7 +35,13 @@ from talkshop.commerce.model import (
     OrderStatus,
     ReservationStatus,
 )
-from talkshop.commerce.payments.testing import TOKEN_DECLINE, TOKEN_OK, TOKEN_TRANSIENT
+from talkshop.commerce.payments.testing import (
+    TOKEN_DECLINE,
+    TOKEN_OK,
+    TOKEN_TRANSIENT,
+    TestPaymentProvider,
+    _payment_ref,
+)
 from talkshop.commerce.pricing import DEFAULT_SHIPPING
 from talkshop.data.repository import Repository
 from talkshop.errors import TalkshopError
@@ -161,6 +167,27 @@ def test_a_crash_after_the_reservation_releases_the_stock(
     assert context.carts().get(cart_id, shopper("usr_ana")).status == CartStatus.OPEN
 
 
+def test_a_hold_made_by_an_authorise_step_that_died_before_answering_is_voided(
+    repository: Repository, checkout_machine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_product(repository, "pro-racket", stock=3)
+    cart_id = cart_with(repository, "usr_ana", "pro-racket")
+    authorise = STEPS["authorise_payment"]
+
+    def authorise_then_die(state: CheckoutState) -> CheckoutState:
+        authorise(state)  # the provider held the funds...
+        raise RuntimeError("Task timed out")  # ...and the answer never reached the state machine
+
+    monkeypatch.setitem(STEPS, "authorise_payment", authorise_then_die)
+
+    record = failed_attempt(cart_id, "usr_ana")
+
+    held = TestPaymentProvider(repository).payment(_payment_ref(authorise_key(record.id)).id)
+    assert held is not None
+    assert held.state == "voided"
+    assert stock_of(repository, "pro-racket") == 3
+
+
 def test_a_transient_payment_failure_is_retried_and_charges_once(
     repository: Repository, checkout_machine: str
 ) -> None:
@@ -191,7 +218,6 @@ def test_fifty_buyers_racing_for_the_last_five_units_get_exactly_five_orders(
         context.commerce_store(),
         ConversationStore(repository),
         StepFunctionsCheckoutRunner(checkout_machine, boto3.client("stepfunctions")),
-        context.payment_provider().name,
     )
 
     def buy(buyer: str) -> Order | str:

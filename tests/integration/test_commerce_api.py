@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from talkshop.api import context
+from talkshop.auth import ADMIN
 from talkshop.catalog.creators import CreatorService
+from talkshop.catalog.model import ProductInput
+from talkshop.catalog.service import CatalogService
 from talkshop.commerce.checkout_steps import STEPS
 from talkshop.commerce.store import CommerceStore
 from talkshop.data.repository import Repository
@@ -293,3 +296,117 @@ def test_discount_codes_are_issued_and_listed_by_creators_and_the_admin(
         401,
         "missing_credentials",
     )
+
+
+@pytest.mark.parametrize("quantity", [True, "2", 1.5, 2.0, 0, -1, 100, 10**30, None])
+def test_a_quantity_is_a_whole_number_from_1_to_99(
+    products: None, repository: Repository, table: Any, quantity: Any
+) -> None:
+    cart = open_cart()
+    token = cart["shopperToken"]
+    lines = f"/api/carts/{cart['id']}/lines"
+    call("POST", lines, token, {"productId": "grip"})
+    new_chat(repository, cart["userId"], "chs_q")
+    before = table_snapshot(table)
+    for method, path, body in (
+        ("POST", lines, {"productId": "aero", "quantity": quantity}),
+        ("PUT", f"{lines}/grip", {"quantity": quantity}),
+        ("POST", "/api/chat/checkout", {"sessionId": "chs_q", "productId": "aero", "quantity": quantity}),
+    ):
+        refused = call(method, path, token, body)
+        assert_error(refused, 422, "validation_error")
+        assert refused.json()["error"]["details"][0]["location"][-1] == "quantity"
+    assert table_snapshot(table) == before
+
+
+def test_a_cart_is_changed_by_its_shopper_and_the_admin_only(products: None, repository: Repository) -> None:
+    cart = open_cart()
+    token = cart["shopperToken"]
+    lines = f"/api/carts/{cart['id']}/lines"
+    call("POST", lines, token, {"productId": "aero"})
+    other = open_cart()["shopperToken"]
+    for key in (other, None):
+        assert_error(call("POST", lines, key, {"productId": "grip"}), 404, "cart_not_found")
+        assert_error(call("PUT", f"{lines}/aero", key, {"quantity": 2}), 404, "cart_not_found")
+        assert_error(call("DELETE", f"{lines}/aero", key), 404, "cart_not_found")
+    assert call("PUT", f"{lines}/aero", ADMIN_KEY, {"quantity": 2}).json()["lines"][0]["quantity"] == 2
+    assert call("GET", f"/api/carts/{cart['id']}", token).json()["lines"][0]["quantity"] == 2
+
+    for_ana = call("POST", "/api/carts", ADMIN_KEY, {"userId": cart["userId"]})
+    assert for_ana.status == 201
+    assert call("GET", f"/api/carts/{for_ana.json()['id']}", token).status == 200
+    assert_error(call("POST", "/api/carts", ADMIN_KEY, {"userId": "nobody"}), 404, "shopper_not_found")
+    assert_error(call("POST", "/api/carts", ADMIN_KEY, {}), 422, "user_required")
+    assert_error(call("POST", "/api/carts", other, {"userId": cart["userId"]}), 403, "not_owner")
+
+
+def test_only_active_products_in_stock_go_into_a_cart(products: None, repository: Repository) -> None:
+    add_product(repository, "sold-out", stock=0)
+    draft = add_product(repository, "draft-racket")
+    CatalogService(repository).replace_product(
+        "draft-racket",
+        ProductInput(**draft.model_dump(include=set(ProductInput.model_fields)) | {"status": "draft"}),
+        ADMIN,
+        None,
+    )
+    cart = open_cart()
+    token = cart["shopperToken"]
+    lines = f"/api/carts/{cart['id']}/lines"
+    assert_error(call("POST", lines, token, {"productId": "sold-out"}), 409, "out_of_stock")
+    assert_error(call("POST", lines, token, {"productId": "draft-racket"}), 404, "product_not_found")
+    add_product(repository, "balls", price=500, stock=500)
+    assert call("POST", lines, token, {"productId": "balls", "quantity": 60}).status == 200
+    assert_error(
+        call("POST", lines, token, {"productId": "balls", "quantity": 40}), 422, "quantity_too_large"
+    )
+
+
+def test_an_ordered_cart_is_neither_changed_nor_checked_out_again(
+    products: None, repository: Repository
+) -> None:
+    cart = open_cart()
+    token = cart["shopperToken"]
+    lines = f"/api/carts/{cart['id']}/lines"
+    call("POST", lines, token, {"productId": "aero"})
+    body = {"cartId": cart["id"], "paymentToken": "spt_test_ok"}
+    assert call("POST", "/api/checkout", token, body).status == 201
+    assert_error(call("POST", "/api/checkout", token, body), 409, "cart_closed")
+    assert_error(call("PUT", f"{lines}/aero", token, {"quantity": 2}), 409, "cart_closed")
+    assert_error(call("DELETE", f"{lines}/aero", token), 409, "cart_closed")
+    assert stock_of(repository, "aero") == 4
+    assert len(call("GET", "/api/orders", token).json()["items"]) == 1
+
+
+def test_orders_are_listed_newest_first_a_page_at_a_time(products: None, repository: Repository) -> None:
+    cart = open_cart()
+    token, user_id = cart["shopperToken"], cart["userId"]
+    placed: list[str] = []
+    for _ in range(3):
+        cart_id = cart["id"] if not placed else call("POST", "/api/carts", token, {}).json()["id"]
+        call("POST", f"/api/carts/{cart_id}/lines", token, {"productId": "grip"})
+        order = call("POST", "/api/checkout", token, {"cartId": cart_id, "paymentToken": "spt_test_ok"})
+        placed.append(order.json()["id"])
+    first = call("GET", "/api/orders", token, query="limit=2").json()
+    assert [item["id"] for item in first["items"]] == placed[:0:-1]
+    second = call(
+        "GET", "/api/orders", ADMIN_KEY, query=f"user={user_id}&limit=2&cursor={first['nextCursor']}"
+    )
+    assert [item["id"] for item in second.json()["items"]] == placed[:1]
+    assert second.json()["nextCursor"] is None
+    # A cursor is bound to its listing: another shopper's is refused, not followed.
+    other = open_cart()["shopperToken"]
+    assert_error(
+        call("GET", "/api/orders", other, query=f"cursor={first['nextCursor']}"), 400, "invalid_cursor"
+    )
+
+
+def test_discount_numbers_are_whole_numbers(products: None) -> None:
+    for field, value in (
+        ("value", True),
+        ("value", "10"),
+        ("value", 10.5),
+        ("maxUses", "5"),
+        ("maxUses", True),
+    ):
+        body = {"code": "W10", "kind": "percent", "value": 10} | {field: value}
+        assert_error(call("POST", "/api/discounts", ADMIN_KEY, body), 422, "validation_error")

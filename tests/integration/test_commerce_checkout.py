@@ -3,6 +3,7 @@ stock reservation under races, discount limits under concurrency, compensation a
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ def shop(repository: Repository) -> Shop:
         carts=steps.carts,
         discounts=steps.discounts,
         runner=runner,
-        checkout=CheckoutService(store, ConversationStore(repository), runner, "test"),
+        checkout=CheckoutService(store, ConversationStore(repository), runner),
     )
 
 
@@ -293,7 +294,7 @@ def test_a_reservation_is_released_once_however_often_release_runs(shop: Shop) -
         cart_id=cart_id,
         user_id="ana",
         shipping_option="standard",
-        payment=PaymentInstruction(provider="test", token_ref="spt_test_ok"),
+        payment=PaymentInstruction(token_ref="spt_test_ok"),
         idempotency_key="chk_manual",
     )
     reserved = shop.steps.reserve_inventory(state)
@@ -397,6 +398,7 @@ def test_the_advisor_is_offered_the_best_applicable_code(shop: Shop) -> None:
     assert both is not None
     assert both.discount.code == "CRAFT50"
     assert both.saving == 2000
+    assert both.product_ids == ["fjord"]  # courtcraft's code covers courtcraft's racket only
 
 
 def test_a_refused_cart_change_writes_nothing(shop: Shop, table: Any) -> None:
@@ -412,3 +414,109 @@ def test_a_refused_cart_change_writes_nothing(shop: Shop, table: Any) -> None:
     assert table_snapshot(table) == before
     with pytest.raises(PaymentDeclined):
         shop.checkout.checkout(CheckoutRequest(cart_id=cart_id, payment_token="spt_test_decline"), ana)
+
+
+def test_a_first_order_code_is_used_once_by_racing_checkouts_of_one_shopper(shop: Shop) -> None:
+    add_product(shop.repository, "aero", stock=20)
+    shop.discounts.create(
+        DiscountFields(code="WELCOME10", kind="percent", value=10, first_time_only=True), ADMIN
+    )
+    ana = shop.shopper("ana")
+    carts = [shop.cart_with(ana, ("aero", 1)) for _ in range(2)]
+    # Both checkouts have priced (ana has no paid order yet, so the code applies to both) before
+    # either writes its order: only the conditional count at the order's write can refuse the second.
+    both_priced = threading.Barrier(2, timeout=10)
+    steps = dict(shop.steps.table())
+    create_order = steps["create_order"]
+
+    def create_order_after_both_priced(state: CheckoutState) -> CheckoutState:
+        both_priced.wait()
+        return create_order(state)
+
+    shop.checkout.runner = InProcessCheckoutRunner(steps | {"create_order": create_order_after_both_priced})
+
+    with atomic_moto(), ThreadPoolExecutor(max_workers=2) as pool:
+        records = list(pool.map(lambda cart_id: shop.run(cart_id, "ana", discount_code="WELCOME10"), carts))
+
+    assert Counter(record.status for record in records) == {
+        CheckoutStatus.COMPLETED: 1,
+        CheckoutStatus.FAILED: 1,
+    }
+    assert [record.failure.code for record in records if record.failure] == ["discount_limit_reached"]
+    assert shop.store.discount("WELCOME10").uses == 1  # type: ignore[union-attr]
+    assert stock_of(shop.repository, "aero") == 19
+
+
+def test_a_failed_checkout_uses_up_nothing_of_its_code(shop: Shop) -> None:
+    add_product(shop.repository, "aero", stock=5)
+    shop.discounts.create(
+        DiscountFields(code="ONE", kind="percent", value=10, max_uses=1, max_uses_per_customer=1), ADMIN
+    )
+    cart_id = shop.cart_with(shop.shopper("ana"), ("aero", 1))
+    declined = shop.run(cart_id, "ana", token="spt_test_decline", discount_code="ONE")
+    assert declined.failure is not None
+    assert declined.failure.code == "payment_declined"
+    assert shop.store.discount("ONE").uses == 0  # type: ignore[union-attr]
+    assert shop.store.customer_uses("ONE", "ana") == 0
+    again = shop.run(cart_id, "ana", discount_code="one")
+    assert again.status == CheckoutStatus.COMPLETED, again.failure
+    assert shop.store.discount("ONE").uses == 1  # type: ignore[union-attr]
+
+
+def test_racing_cart_edits_lose_no_line(shop: Shop) -> None:
+    names = [f"item{index}" for index in range(8)]
+    for name in names:
+        add_product(shop.repository, name, price=1000, stock=10)
+    ana = shop.shopper("ana")
+    cart_id = shop.cart_with(ana)
+    created = shop.store.carts.get(cart_id).value.version  # type: ignore[union-attr]
+
+    def add(product_id: str) -> str | None:
+        """The product if the line was added, else the refusal's code."""
+        try:
+            shop.carts.add_line(cart_id, AddLineRequest(product_id=product_id), ana)
+        except Conflict as refused:
+            return refused.code
+        return product_id
+
+    with atomic_moto(), ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(add, names))
+
+    added = [outcome for outcome in outcomes if outcome in names]
+    assert added
+    assert set(outcomes) - set(added) <= {"concurrent_update"}
+    cart = shop.store.carts.get(cart_id).value  # type: ignore[union-attr]
+    # Every edit that was answered as done is in the cart; every refused one is not.
+    assert sorted(line.product_id for line in cart.lines) == sorted(added)
+    assert cart.version == created + len(added)
+
+
+def test_a_code_is_found_in_any_case_and_text_no_code_can_be_is_not_found(shop: Shop) -> None:
+    add_product(shop.repository, "aero", price=2000)
+    shop.discounts.create(DiscountFields(code="SPRING-5", kind="percent", value=5), ADMIN)
+    lines = shop.discounts.lines_of(["aero"])
+    assert shop.discounts.apply(" spring-5 ", lines, "ana")[1] == 100
+    assert shop.discounts.require("Spring-5").code == "SPRING-5"
+    for text in ("10% OFF", "", "x" * 300, "spring 5"):
+        with pytest.raises(DiscountRefused) as refused:
+            shop.discounts.apply(text, lines, "ana")
+        assert refused.value.code == "discount_not_found"
+
+
+def test_added_to_cart_counts_the_units_added_and_only_when_some_are(shop: Shop) -> None:
+    add_product(shop.repository, "aero", stock=10)
+    ana = shop.shopper("ana")
+    cart_id = shop.cart_with(ana, ("aero", 3))
+    shop.carts.set_quantity(cart_id, "aero", 1, ana)
+    shop.carts.add_line(cart_id, AddLineRequest(product_id="aero", quantity=2), ana)
+    shop.carts.set_quantity(cart_id, "aero", 5, ana)
+    shop.carts.remove_line(cart_id, "aero", ana)
+
+    events = shop.repository.events_of(shop.store.carts.ref(cart_id))
+    assert [
+        (event.type.value, event.payload["quantity"], event.payload["line_quantity"]) for event in events
+    ] == [
+        ("added_to_cart", 3, 3),
+        ("added_to_cart", 2, 3),
+        ("added_to_cart", 2, 5),
+    ]

@@ -53,6 +53,9 @@ def test_acp_feed_rows_follow_the_spec(repository: Repository) -> None:
     assert variants["pro-balls"]["availability"] == {"available": True, "status": "limited_stock"}
     assert variants["tour-bag"]["availability"] == {"available": False, "status": "out_of_stock"}
     assert variants["aero-lite"]["seller"] == {"name": "PadelNest"}
+    policies = {link["type"]: link["url"] for link in variants["aero-lite"]["marketplace"]["links"]}
+    assert policies["privacy_policy"] == "http://127.0.0.1:8000/legal/privacy"
+    assert set(policies) == {"privacy_policy", "terms_of_service", "refund_policy"}
     assert products[0]["media"][0]["url"] == "http://127.0.0.1:8000/static/products/aero-lite.svg"
     assert products[0]["url"] == "http://127.0.0.1:8000/api/products/aero-lite"
 
@@ -72,6 +75,10 @@ def test_openai_feed_is_a_flat_csv(repository: Repository) -> None:
     assert racket["seller_name"] == "PadelNest"
     assert racket["image_url"] == "http://127.0.0.1:8000/static/products/aero-lite.svg"
     assert (racket["is_eligible_search"], racket["is_eligible_checkout"]) == ("true", "true")
+    # What a product eligible for checkout must carry: the shop's policies.
+    assert racket["seller_privacy_policy"] == "http://127.0.0.1:8000/legal/privacy"
+    assert racket["seller_tos"] == "http://127.0.0.1:8000/legal/terms"
+    assert racket["return_policy"] == "http://127.0.0.1:8000/legal/returns"
     assert rows[2]["availability"] == "out_of_stock"
 
 

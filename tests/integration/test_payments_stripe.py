@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from talkshop.commerce.payments.model import PaymentDeclined, PaymentUnavailable
 from talkshop.commerce.payments.providers import provider_from_settings
-from talkshop.commerce.payments.stripe import StripeProvider
+from talkshop.commerce.payments.stripe import AUTHORISE_KEY_METADATA, StripeProvider
 from talkshop.data.repository import Repository
 from talkshop.errors import Conflict
 from tests.conftest import FakeClock, table_snapshot
@@ -147,3 +148,31 @@ def test_a_delegated_card_is_charged_through_stripe_from_the_settings(
     assert payments.name == "stripe"
     assert server.intent(authorisation.id)["status"] == "succeeded"
     assert CARD_NUMBER not in json.dumps(table_snapshot(repository.table), default=str)
+
+
+def test_void_attempt_cancels_the_intent_created_under_the_key_and_only_it(
+    provider: StripeProvider, server: FakeStripeServer
+) -> None:
+    since = datetime.now(UTC)
+    held = provider.authorise(4995, "EUR", "pm_card_visa", "chk_1:authorise")
+    other = provider.authorise(4995, "EUR", "pm_card_visa", "chk_2:authorise")
+    assert server.intent(held.id)["metadata"] == {AUTHORISE_KEY_METADATA: "chk_1:authorise"}
+
+    provider.void_attempt("chk_1:authorise", "chk_1:void", since)
+    provider.void_attempt("chk_1:authorise", "chk_1:void", since)  # idempotent: already canceled
+    provider.void_attempt("chk_never:authorise", "chk_never:void", since)  # held nothing: no-op
+
+    assert server.intent(held.id)["status"] == "canceled"
+    assert server.intent(other.id)["status"] == "requires_capture"
+
+
+def test_void_attempt_pages_through_the_intents(provider: StripeProvider, server: FakeStripeServer) -> None:
+    since = datetime.now(UTC)
+    first = provider.authorise(100, "EUR", "pm_card_visa", "chk_first:authorise")
+    for number in range(105):  # more than one page of 100, the first intent on the last page
+        provider.authorise(100, "EUR", "pm_card_visa", f"chk_{number}:authorise")
+
+    provider.void_attempt("chk_first:authorise", "chk_first:void", since)
+
+    assert server.intent(first.id)["status"] == "canceled"
+    assert any("starting_after" in request.path for request in server.received)

@@ -4,12 +4,14 @@ redelivery, who sees which endpoints, and the HTTP routes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import socket
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from pydantic import ValidationError
 
 from talkshop.auth import Principal, PrincipalKind
 from talkshop.catalog.creators import CreatorService
@@ -18,6 +20,7 @@ from talkshop.commerce.webhooks import (
     DeliveryStatus,
     EndpointRequest,
     WebhookDeliveryFailed,
+    WebhookEndpointDeleted,
     WebhookService,
     deliver,
     deliveries_for,
@@ -91,6 +94,11 @@ class InlineStateMachine:
                     continue
             else:
                 record_dead_letter(delivery_id, self.repository, self.clock)
+
+
+@pytest.fixture
+def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(webhooks.ALLOW_LOOPBACK_VARIABLE, "true")
 
 
 @pytest.fixture
@@ -207,11 +215,11 @@ def test_redirects_are_not_followed(
 
 
 def test_an_unreachable_endpoint_fails_the_attempt(
-    service: WebhookService, repository: Repository, clock: FakeClock
+    service: WebhookService, repository: Repository, clock: FakeClock, allow_loopback: None
 ) -> None:
     register(service, "http://127.0.0.1:9/hooks")  # the discard port: nothing listens
     [delivery_id] = deliveries_for(order_event(), repository, clock)
-    with pytest.raises(WebhookDeliveryFailed, match="URLError"):
+    with pytest.raises(WebhookDeliveryFailed, match="ConnectionRefusedError"):
         deliver(delivery_id, repository, clock)
 
 
@@ -285,9 +293,132 @@ def test_bad_registrations_are_refused_and_change_nothing(
     assert table_snapshot(repository.table) == []
 
 
-def test_local_http_endpoints_are_allowed(service: WebhookService) -> None:
-    for url in ("http://127.0.0.1:8080/hooks", "http://localhost/hooks"):
+def test_local_http_endpoints_are_allowed_only_where_the_local_setting_says_so(
+    service: WebhookService, repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = ("http://127.0.0.1:8080/hooks", "http://localhost/hooks", "http://[::1]:8080/hooks")
+    monkeypatch.delenv(webhooks.ALLOW_LOOPBACK_VARIABLE, raising=False)
+    for url in local:
+        with pytest.raises(InvalidInput) as refused:
+            register(service, url)
+        assert refused.value.code == "invalid_webhook_url"
+    for url in ("https://127.0.0.1/hooks", "https://localhost/hooks"):
+        with pytest.raises(InvalidInput) as refused:
+            register(service, url)
+        assert refused.value.code == "webhook_url_not_public"
+    assert table_snapshot(repository.table) == []
+
+    monkeypatch.setenv(webhooks.ALLOW_LOOPBACK_VARIABLE, "true")
+    for url in local:
         assert register(service, url).url == url
+    # Loopback only: the local setting opens no other private address.
+    with pytest.raises(InvalidInput) as refused:
+        register(service, "http://10.0.0.7/hooks")
+    assert refused.value.code == "invalid_webhook_url"
+    with pytest.raises(InvalidInput) as refused:
+        register(service, "https://10.0.0.7/hooks")
+    assert refused.value.code == "webhook_url_not_public"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.1.2.3/hooks",
+        "https://172.16.0.1/hooks",
+        "https://192.168.1.10:8443/hooks",
+        "https://100.64.0.1/hooks",  # carrier-grade NAT, shared
+        "https://169.254.169.254/latest/meta-data/",  # the instance metadata service
+        "https://[fd00:ec2::254]/latest/meta-data/",  # its IPv6 address
+        "https://[::ffff:169.254.169.254]/",  # IPv4-mapped
+        "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+        "https://[2002:a9fe:a9fe::]/",  # 6to4 of 169.254.169.254
+        "https://[fe80::1]/",
+        "https://[::1]/",
+        "https://127.0.0.2/",
+        "https://0.0.0.0/",
+        "https://224.0.0.1/",
+        "https://240.0.0.1/",
+        "https://2852039166/",  # 169.254.169.254 as one decimal number, which resolvers accept
+        "https://localhost/",
+        "https://metadata/computeMetadata/v1/",  # single-label names are internal
+        "https://metadata.google.internal/",
+        "https://printer.local/",
+        "https://shop.localhost/",
+    ],
+)
+def test_private_loopback_link_local_and_metadata_urls_are_refused_at_registration(
+    service: WebhookService, repository: Repository, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.delenv(webhooks.ALLOW_LOOPBACK_VARIABLE, raising=False)
+    with pytest.raises(InvalidInput) as refused:
+        register(service, url)
+    assert (refused.value.status, refused.value.code) == (422, "webhook_url_not_public")
+    assert table_snapshot(repository.table) == []
+
+
+def fake_dns(names: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
+    def resolve(host: str, port: int) -> list[str]:
+        if host not in names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return names[host]
+
+    return resolve
+
+
+def test_a_name_is_refused_when_any_address_it_resolves_to_is_private(
+    repository: Repository, clock: FakeClock, machine: InlineStateMachine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(webhooks.ALLOW_LOOPBACK_VARIABLE, raising=False)
+    resolved = {"inward.example": ["93.184.216.34", "10.0.0.7"], "shop.example": ["93.184.216.34"]}
+    service = WebhookService(repository, machine, clock, resolve=fake_dns(resolved))
+    with pytest.raises(InvalidInput) as refused:
+        register(service, "https://inward.example/hooks")
+    assert refused.value.code == "webhook_url_not_public"
+    assert register(service, "https://shop.example/hooks").url == "https://shop.example/hooks"
+    # A name that does not resolve (yet) is accepted: every attempt checks it again.
+    assert register(service, "https://padelnest.example/hooks")
+
+
+def test_each_attempt_checks_the_address_again_and_sends_nothing_inward(
+    repository: Repository, clock: FakeClock, machine: InlineStateMachine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name was public at registration and points at the metadata service now."""
+    monkeypatch.delenv(webhooks.ALLOW_LOOPBACK_VARIABLE, raising=False)
+    resolved = {"shop.example": ["93.184.216.34"]}
+    service = WebhookService(repository, machine, clock, resolve=fake_dns(resolved))
+    register(service, "https://shop.example/hooks")
+    [delivery_id] = deliveries_for(order_event(), repository, clock)
+    resolved["shop.example"] = ["169.254.169.254"]
+    connections: list[object] = []
+    monkeypatch.setattr(socket, "create_connection", lambda *args, **kw: connections.append(args))
+
+    with pytest.raises(WebhookDeliveryFailed, match="not a public address"):
+        deliver(delivery_id, repository, clock, resolve=fake_dns(resolved))
+
+    assert connections == []
+    [failed] = service.deliveries(webhooks_of(service)[0], PADELNEST, limit=10, cursor=None).items
+    assert failed.status == DeliveryStatus.FAILED
+    assert failed.last_error is not None
+    assert "not a public address" in failed.last_error
+
+
+def test_an_attempt_connects_to_the_address_it_checked(
+    service: WebhookService, repository: Repository, clock: FakeClock, receiver: WebhookReceiver
+) -> None:
+    """The connection goes to the address the check saw, not to a second lookup's answer."""
+    endpoint = register(service, receiver.url.replace("127.0.0.1", "localhost"))
+    [delivery_id] = deliveries_for(order_event(), repository, clock)
+    lookups: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    assert deliver(delivery_id, repository, clock, resolve=resolve).status == DeliveryStatus.DELIVERED
+    assert lookups == ["localhost"]
+    [request] = receiver.received
+    assert request.headers["host"].startswith("localhost:")
+    assert verify(request.body, request.headers["talkshop-signature"], endpoint.secret)
 
 
 def test_the_step_function_entry_points(
@@ -344,6 +475,8 @@ def test_the_routes_register_list_delete_and_redeliver(
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Not configured until the test says so (a local runtime started earlier in this process sets it).
+    monkeypatch.delenv(webhooks.STATE_MACHINE_VARIABLE, raising=False)
     key = creator_keys["padelnest"]
     registered = call(
         "POST", "/api/webhooks", key, {"url": "https://padelnest.example/h", "event_types": ["order_placed"]}
@@ -394,3 +527,108 @@ def test_the_routes_register_list_delete_and_redeliver(
         401,
         "missing_credentials",
     )
+
+
+# Review fixes: deleted endpoints, concurrent executions, redelivery's authorisation, secrets.
+
+
+def test_a_deleted_endpoint_goes_straight_to_the_dead_letter_without_retries(
+    service: WebhookService, repository: Repository, clock: FakeClock
+) -> None:
+    endpoint = register(service, "https://padelnest.example/hooks")
+    [delivery_id] = deliveries_for(order_event(), repository, clock)
+    service.delete(endpoint.id, PADELNEST)
+
+    with pytest.raises(WebhookEndpointDeleted):
+        run_step("deliver", {"delivery_id": delivery_id}, repository, clock)
+    # The state machine retries WebhookDeliveryFailed only: this error goes to its Catch at once.
+    [retry] = json.loads(ASL.read_text())["States"]["DeliverEach"]["ItemProcessor"]["States"]["Deliver"][
+        "Retry"
+    ]
+    assert WebhookEndpointDeleted.__name__ not in retry["ErrorEquals"]
+    dead = run_step("record_dead_letter", {"delivery_id": delivery_id}, repository, clock)
+    assert dead["status"] == "dead_lettered"
+
+
+def test_a_redelivery_racing_a_retry_adds_its_attempt_instead_of_failing_the_step(
+    service: WebhookService, repository: Repository, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two executions on one delivery (a redelivery while the first still retries): the one whose write
+    loses the race reads the delivery again; it neither fails (which would dead-letter the delivery) nor
+    drops the other's attempt, and the delivery is reported delivered once."""
+    register(service, "https://padelnest.example/hooks")
+    [delivery_id] = deliveries_for(order_event(), repository, clock)
+    other = webhooks._find_endpoint(
+        repository, webhooks._load_delivery(repository, delivery_id)[1].endpoint_id
+    )
+    assert other is not None
+
+    def post_while_the_other_execution_succeeds(*args: Any) -> tuple[int, None]:
+        webhooks._record_attempt(
+            repository, delivery_id, webhooks.Attempt(at=clock(), status_code=200), other
+        )
+        return 200, None
+
+    monkeypatch.setattr(webhooks, "_post", post_while_the_other_execution_succeeds)
+    delivered = deliver(delivery_id, repository, clock)
+
+    assert delivered.status == DeliveryStatus.DELIVERED
+    assert [attempt.status_code for attempt in delivered.attempts] == [200, 200]
+    events = repository.events_of(
+        EntityRef(dimension=Dimension.THING, type="webhook_delivery", id=delivery_id)
+    )
+    assert [event.type for event in events] == [EventType.WEBHOOK_DELIVERED]
+
+
+def test_a_delivery_keeps_its_latest_attempts_only(
+    service: WebhookService, repository: Repository, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(service, "https://padelnest.example/hooks")
+    [delivery_id] = deliveries_for(order_event(), repository, clock)
+    monkeypatch.setattr(webhooks, "_post", lambda *args: (500, "HTTP 500"))
+    for _ in range(webhooks.MAX_ATTEMPTS_KEPT + 3):
+        with pytest.raises(WebhookDeliveryFailed):
+            deliver(delivery_id, repository, clock)
+    monkeypatch.setattr(webhooks, "_post", lambda *args: (204, None))
+    delivered = deliver(delivery_id, repository, clock)
+    assert len(delivered.attempts) == webhooks.MAX_ATTEMPTS_KEPT
+    assert delivered.attempts[-1].status_code == 204
+
+
+def test_a_creator_cannot_redeliver_or_even_detect_another_creators_delivery(
+    service: WebhookService, repository: Repository, clock: FakeClock, machine: InlineStateMachine
+) -> None:
+    register(service, "https://padelnest.example/hooks")
+    [delivery_id] = deliveries_for(order_event(), repository, clock)
+    before = table_snapshot(repository.table)
+
+    with pytest.raises(NotFound) as theirs:
+        service.redeliver(delivery_id, COURTCRAFT)
+    with pytest.raises(NotFound) as missing:
+        service.redeliver("whd_missing", COURTCRAFT)
+    assert theirs.value.code == missing.value.code == "webhook_delivery_not_found"
+    # Shoppers are refused alike whether the delivery or endpoint exists or not.
+    shopper = Principal(PrincipalKind.SHOPPER, "shopper-1")
+    for attempt in (
+        lambda: service.redeliver(delivery_id, shopper),
+        lambda: service.redeliver("whd_missing", shopper),
+        lambda: service.deliveries(webhooks_of(service)[0], shopper, limit=10, cursor=None),
+        lambda: service.deliveries("whe_missing", shopper, limit=10, cursor=None),
+    ):
+        with pytest.raises(Forbidden):
+            attempt()
+    with pytest.raises(Unauthorized):
+        service.redeliver(delivery_id, Principal(PrincipalKind.ANONYMOUS))
+    assert table_snapshot(repository.table) == before
+
+
+def test_the_secret_stays_out_of_reprs_and_validation_errors(service: WebhookService) -> None:
+    registered = register(service, "https://padelnest.example/hooks")
+    stored = webhooks._find_endpoint(service._repository, registered.id)
+    assert stored is not None
+    assert stored.secret == registered.secret
+    assert registered.secret not in repr(stored)
+    assert registered.secret not in repr(registered)
+    with pytest.raises(ValidationError) as invalid:
+        webhooks.WebhookEndpoint.model_validate(stored.model_dump() | {"url": None})
+    assert registered.secret not in str(invalid.value)

@@ -1,5 +1,5 @@
-"""ACP pieces on their own: the schema copies, the order webhook body and signature, the
-Idempotency-Key records, version negotiation and the feed's price format."""
+"""ACP pieces on their own: the schema copies, the order webhook body and signature, version
+negotiation and the feed's price format (Idempotency-Key: tests/unit/test_idempotency_keys.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,8 @@ import pytest
 
 from talkshop.commerce import webhooks
 from talkshop.commerce.acp import model as acp
-from talkshop.commerce.acp.idempotency import (
-    IN_FLIGHT_LEASE,
-    RETENTION,
-    IdempotencyStore,
-    KeyConflict,
-    KeyInFlight,
-    StoredAnswer,
-    fingerprint,
-)
 from talkshop.commerce.acp.protocol import AcpRefusal, json_path, negotiate_version
-from talkshop.commerce.acp.sessions import order_view
+from talkshop.commerce.acp.sessions import line_availability, order_view
 from talkshop.commerce.acp.webhooks import (
     SIGNATURE_HEADER,
     OrderEventType,
@@ -28,11 +19,9 @@ from talkshop.commerce.acp.webhooks import (
     order_event_body,
     signed_headers,
 )
-from talkshop.commerce.feed import Shop, display_price
+from talkshop.commerce.feed import Shop, availability_status, display_price
 from talkshop.commerce.model import Order, PaymentReference, QuoteLine
-from talkshop.data.repository import Repository
 from tests.acp_support import FIXTURES, SHARED_SPECS, assert_valid
-from tests.conftest import FakeClock
 
 COPIES = {
     "2026-04-17/schema.agentic_checkout.json": "2026-04-17/json-schema/schema.agentic_checkout.json",
@@ -109,34 +98,6 @@ def test_order_webhook_body_and_signature() -> None:
     assert not webhooks.verify(body + b" ", signature, "whsec_test", now=1_800_000_000)
 
 
-def test_replays_conflicts_and_in_flight_keys(repository: Repository, clock: FakeClock) -> None:
-    store = IdempotencyStore(repository, clock)
-    body = fingerprint(b'{"a": 1, "b": 2}')
-    assert body == fingerprint(b'{"b":2,"a":1}')  # key order and spacing do not count
-    assert store.begin("agt scope", "k1", body) is None
-    with pytest.raises(KeyInFlight):
-        store.begin("agt scope", "k1", body)
-    store.finish("agt scope", "k1", StoredAnswer(status=201, body={"id": "cs_1"}))
-    assert store.begin("agt scope", "k1", body) == StoredAnswer(status=201, body={"id": "cs_1"})
-    with pytest.raises(KeyConflict):
-        store.begin("agt scope", "k1", fingerprint(b'{"a": 2}'))
-    # Another agent or endpoint may use the same key.
-    assert store.begin("other scope", "k1", body) is None
-
-
-def test_abandoned_and_expired_keys_can_run_again(repository: Repository, clock: FakeClock) -> None:
-    store = IdempotencyStore(repository, clock)
-    body = fingerprint(b"{}")
-    assert store.begin("scope", "crashed", body) is None
-    clock.now += IN_FLIGHT_LEASE  # its request died without finishing: the lease runs out
-    assert store.begin("scope", "crashed", body) is None
-    store.abandon("scope", "crashed")  # a 5xx: the key is forgotten
-    assert store.begin("scope", "crashed", body) is None
-    store.finish("scope", "crashed", StoredAnswer(status=200, body={}))
-    clock.now += RETENTION
-    assert store.begin("scope", "crashed", fingerprint(b'{"new": true}')) is None
-
-
 def test_versions() -> None:
     assert negotiate_version(" 2026-04-17 ") == "2026-04-17"
     assert negotiate_version("2025-09-29") == "2025-09-29"
@@ -154,3 +115,10 @@ def test_json_paths_and_prices() -> None:
         "code": "x",
         "message": "y",
     }
+
+
+@pytest.mark.parametrize("stock", range(7))
+def test_the_feed_and_the_sessions_tell_the_same_stock(stock: int) -> None:
+    # The feed's names for it are not the session's, but the threshold is one.
+    same = {"in_stock": "in_stock", "limited_stock": "low_stock", "out_of_stock": "out_of_stock"}
+    assert line_availability(stock) == same[availability_status(stock)]

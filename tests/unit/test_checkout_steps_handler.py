@@ -11,6 +11,8 @@ import pytest
 from functions.checkout_steps import handler
 from talkshop.api.state_machines import CHECKOUT
 from talkshop.commerce.checkout_steps import (
+    AFTER_ORDER,
+    BEFORE_ORDER,
     COMPENSATIONS,
     FORWARD_STEPS,
     STEPS,
@@ -31,7 +33,7 @@ def state() -> dict[str, Any]:
         cart_id="crt_1",
         user_id="usr_1",
         shipping_option="standard",
-        payment=PaymentInstruction(provider="test", token_ref="spt_test_ok"),
+        payment=PaymentInstruction(token_ref="spt_test_ok"),
         idempotency_key="chk_1",
     ).model_dump(mode="json")
 
@@ -61,21 +63,42 @@ def test_only_retryable_errors_are_retried_with_bounded_backoff() -> None:
             assert retry["MaxAttempts"] <= 3
 
 
-def test_every_forward_failure_is_compensated_then_fails_with_the_steps_code() -> None:
-    for name in FORWARD_STEPS:
+def test_every_failure_before_the_order_is_compensated_then_fails_with_the_steps_code() -> None:
+    for name in BEFORE_ORDER:
         [spec] = [spec for spec in tasks().values() if spec["Parameters"]["Payload"]["step"] == name]
         assert spec["Catch"] == [
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "IfAuthorised"}
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "VoidAuthorisation"}
         ]
-    chain, name = [], "IfAuthorised"
-    while STATES[name]["Type"] != "Fail":
-        if STATES[name]["Type"] == "Task":
-            chain.append(STATES[name]["Parameters"]["Payload"]["step"])
-            name = STATES[name]["Next"]
-        else:
-            name = STATES[name]["Choices"][0]["Next"]
+    chain, name = [], "VoidAuthorisation"
+    while STATES[name]["Type"] == "Task":
+        chain.append(STATES[name]["Parameters"]["Payload"]["step"])
+        # A compensation that fails does not stop the ones after it.
+        assert [catch["Next"] for catch in STATES[name].get("Catch", [])] in ([], [STATES[name]["Next"]])
+        name = STATES[name]["Next"]
     assert tuple(chain) == COMPENSATIONS
     assert STATES[name] == {"Type": "Fail", "ErrorPath": "$.error.code", "CausePath": "$.error.message"}
+
+
+def test_no_failure_after_the_order_is_compensated() -> None:
+    """The order is the point of no return: publish and confirm fail forward, keeping the state."""
+    for name in AFTER_ORDER:
+        [spec] = [spec for spec in tasks().values() if spec["Parameters"]["Payload"]["step"] == name]
+        assert spec["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": spec["Next"]}]
+
+
+def test_an_invalid_state_is_refused_without_echoing_its_values() -> None:
+    bad = {**state(), "cart_id": "not a valid id!", "quote": "nonsense"}
+    with pytest.raises(handler.CheckoutStepFailed) as failed:
+        handler.lambda_handler({"step": "price", "state": bad}, CONTEXT)
+    detail = json.loads(str(failed.value))
+    assert detail["code"] == "invalid_state"
+    assert "cart_id" in detail["message"]
+    assert "spt_test_ok" not in str(failed.value)
+    assert "nonsense" not in str(failed.value)
+
+
+def test_the_payment_token_stays_out_of_the_states_repr() -> None:
+    assert "spt_test_ok" not in repr(CheckoutState.model_validate(state()))
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from talkshop.advisor.model import ConversationSession, Platform
+from talkshop.advisor.model import ChatMessage, ConversationSession, Platform, Role
+from talkshop.commerce.carts import AddLineRequest, ChatCheckoutRequest, SetQuantityRequest
 from talkshop.commerce.checkout_steps import CheckoutState, CheckoutStepError, failure_from_states_error
 from talkshop.commerce.discounts import DiscountRefused, Shopper, amount_off, check, describe
 from talkshop.commerce.model import CartLine, Discount, DiscountFields, DiscountKind, OrderSource
@@ -176,6 +177,36 @@ def test_discount_fields_are_validated() -> None:
             DiscountFields.model_validate(body)
 
 
+def test_a_first_order_code_is_once_per_customer() -> None:
+    first = discount(first_time_only=True, max_uses_per_customer=5)
+    assert first.uses_per_customer == 1
+    assert discount(max_uses_per_customer=5).uses_per_customer == 5
+    assert discount().uses_per_customer is None
+    # A first order that was placed with the code but not paid leaves a "first-time buyer" who used it.
+    with pytest.raises(DiscountRefused) as refused:
+        check(first, [line()], Shopper("ana", first_time_buyer=True, uses_of_code=1), NOW)
+    assert refused.value.code == "discount_first_order_only"
+
+
+@pytest.mark.parametrize("value", [True, "10", 10.5, 10.0])
+def test_discount_numbers_must_be_json_integers(value: Any) -> None:
+    for field in ("value", "max_uses", "max_uses_per_customer"):
+        with pytest.raises(ValidationError):
+            DiscountFields.model_validate({"code": "W10", "kind": "percent", "value": 10} | {field: value})
+
+
+@pytest.mark.parametrize("quantity", [True, False, "2", 2.5, 2.0, 0, 100])
+def test_requested_quantities_must_be_json_integers_from_1_to_99(quantity: Any) -> None:
+    for request, fields in (
+        (AddLineRequest, {"productId": "aero"}),
+        (SetQuantityRequest, {}),
+        (ChatCheckoutRequest, {"sessionId": "chs_1", "productId": "aero"}),
+    ):
+        with pytest.raises(ValidationError):
+            request.model_validate(fields | {"quantity": quantity})
+    assert AddLineRequest.model_validate({"productId": "aero", "quantity": 99}).quantity == 99
+
+
 def test_describe_names_the_deal() -> None:
     assert describe(discount(first_time_only=True)) == "10% off for first-time buyers"
     assert describe(discount(kind="fixed", value=500, currency="EUR")) == "€5.00 off"
@@ -211,6 +242,33 @@ def test_conversation_facts_of_a_chat_order() -> None:
         session, priced.lines, applied_code="OTHER", offered_code="WELCOME10", ordered_at=NOW
     )
     assert typed.discount_applied_from_chat is False
+
+
+def test_a_code_offered_in_any_turn_of_the_chat_counts_as_from_the_chat() -> None:
+    def offering(code: str | None) -> ChatMessage:
+        return ChatMessage(role=Role.ASSISTANT, content="...", timestamp=NOW, offered_code=code)
+
+    session = ConversationSession(
+        id="chs_1",
+        user_id="ana",
+        started_at=NOW - timedelta(minutes=3),
+        last_activity_at=NOW,
+        messages=[offering("NEST5"), offering(None), offering("WELCOME10")],
+        message_count=3,
+    )
+    lines = quote([line("a")], shipping=STANDARD).lines
+
+    def from_chat(applied: str | None, offered: str | None = "WELCOME10") -> bool:
+        facts = conversation_facts(session, lines, applied_code=applied, offered_code=offered, ordered_at=NOW)
+        return facts.discount_applied_from_chat
+
+    # The cart the chat filled after its first offer carries NEST5, though the chat offered another since.
+    assert from_chat("NEST5")
+    assert from_chat("WELCOME10")
+    assert from_chat("STAFF", offered="STAFF")
+    assert not from_chat("TYPED")
+    assert not from_chat(None)
+    assert not from_chat(None, offered=None)
 
 
 def test_an_order_without_a_chat_is_traditional() -> None:

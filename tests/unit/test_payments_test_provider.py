@@ -125,3 +125,21 @@ def test_test_cards_map_to_test_tokens(number: str, token: str) -> None:
 def test_an_invalid_card_number_is_refused() -> None:
     with pytest.raises(InvalidInput):
         card_token("4242424242424241")
+
+
+def test_void_attempt_voids_what_an_authorise_call_held_under_its_key(
+    provider: TestPaymentProvider, clock: FakeClock
+) -> None:
+    held = provider.authorise(4995, "EUR", TOKEN_OK, "chk_1:authorise")
+    other = provider.authorise(4995, "EUR", TOKEN_OK, "chk_2:authorise")
+
+    provider.void_attempt("chk_1:authorise", "chk_1:void", clock.now)
+    provider.void_attempt("chk_1:authorise", "chk_1:void", clock.now)  # idempotent
+    provider.void_attempt("chk_never:authorise", "chk_never:void", clock.now)  # held nothing: no-op
+
+    assert provider.payment(held.id).state == "voided"  # type: ignore[union-attr]
+    assert provider.payment(other.id).state == "authorised"  # type: ignore[union-attr]
+    # A late replay of the voided authorise is not an authorisation any more.
+    with pytest.raises(PaymentDeclined) as replayed:
+        provider.authorise(4995, "EUR", TOKEN_OK, "chk_1:authorise")
+    assert replayed.value.code == "authorisation_voided"

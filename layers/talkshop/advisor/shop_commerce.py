@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 from talkshop.advisor.model import CodeOffer, CodeRefused, OrderSummary
 from talkshop.auth import Principal, PrincipalKind
-from talkshop.commerce.discounts import DiscountOffer, DiscountRefused, DiscountService
+from talkshop.commerce.discounts import DiscountRefused, DiscountService, covered_products
 from talkshop.commerce.model import Discount, DiscountKind, Order
 from talkshop.commerce.orders import OrderService
 
 
 def code_offer(discount: Discount, saving: int, currency: str, product_ids: Sequence[str]) -> CodeOffer:
+    """The advisor's view of a code; `product_ids` are the products it covers among those asked about."""
     percent = discount.kind == DiscountKind.PERCENT
     return CodeOffer(
         code=discount.code,
@@ -46,21 +47,20 @@ class LiveCommerce:
         self._orders = orders
 
     def offer_for(self, user_id: str, product_ids: Sequence[str]) -> CodeOffer | None:
-        lines = self._discounts.lines_of(product_ids)
-        offer: DiscountOffer | None = self._discounts.offer_for(user_id, [line.product_id for line in lines])
+        offer = self._discounts.offer_for(user_id, product_ids)
         if offer is None:
             return None
-        return code_offer(offer.discount, offer.saving, offer.currency, [line.product_id for line in lines])
+        return code_offer(offer.discount, offer.saving, offer.currency, offer.product_ids)
 
     def check_code(self, user_id: str, code: str, product_ids: Sequence[str]) -> CodeOffer:
         lines = self._discounts.lines_of(product_ids)
         if not lines:
             raise CodeRefused("There is no product to check the code against.")
         try:
-            discount, saving = self._discounts.apply(code.strip().upper(), lines, user_id)
+            discount, saving = self._discounts.apply(code, lines, user_id)
         except DiscountRefused as refused:
             raise CodeRefused(refused.message) from refused
-        return code_offer(discount, saving, lines[0].currency, [line.product_id for line in lines])
+        return code_offer(discount, saving, lines[0].currency, covered_products(discount, lines))
 
     def recent_orders(self, user_id: str, limit: int) -> list[OrderSummary]:
         shopper = Principal(PrincipalKind.SHOPPER, user_id)

@@ -31,8 +31,8 @@ from talkshop.commerce.model import (
     Cart,
     CartLine,
     CartStatus,
-    Quantity,
     Quote,
+    RequestedQuantity,
 )
 from talkshop.commerce.pricing import DEFAULT_SHIPPING, quote, shipping_option
 from talkshop.commerce.store import CommerceStore, Loaded, commerce_event
@@ -51,13 +51,13 @@ class AddLineRequest(BaseModel):
     model_config = WIRE
 
     product_id: Identifier
-    quantity: Quantity = 1
+    quantity: RequestedQuantity = 1
 
 
 class SetQuantityRequest(BaseModel):
     model_config = WIRE
 
-    quantity: Quantity
+    quantity: RequestedQuantity
 
 
 class ChatCheckoutRequest(BaseModel):
@@ -65,7 +65,7 @@ class ChatCheckoutRequest(BaseModel):
 
     session_id: Identifier
     product_id: Identifier
-    quantity: Quantity = 1
+    quantity: RequestedQuantity = 1
 
 
 class ChatCheckoutStarted(BaseModel):
@@ -173,6 +173,8 @@ class CartService:
         if principal.is_admin:
             if request.user_id is None:
                 raise InvalidInput("Say which shopper the cart is for (userId).", code="user_required")
+            if not self.conversations.shopper_exists(request.user_id):
+                raise NotFound(f"No shopper {request.user_id!r}.", code="shopper_not_found")
             user_id = request.user_id
         elif principal.kind == PrincipalKind.SHOPPER and principal.person_id:
             if request.user_id not in (None, principal.person_id):
@@ -220,7 +222,7 @@ class CartService:
     def start_from_chat(self, request: ChatCheckoutRequest, principal: Principal) -> Cart:
         """A new cart for the chat's shopper with the product, carrying the code the chat offered."""
         loaded = self.conversations.get(request.session_id)
-        if loaded is None or not self._may_reach(loaded.session.user_id, principal):
+        if loaded is None or not principal.may_shop_as(loaded.session.user_id):
             raise NotFound(f"No chat {request.session_id!r}.", code="session_not_found")
         cart = self.chat_cart(loaded.session, request.product_id, request.quantity)
         work = self.store.repository.unit_of_work()
@@ -255,7 +257,7 @@ class CartService:
         """The chat's cart created, with its added_to_cart event and, given the chat as read, the product
         among the chat's carted ones (a chat turn that replaces the chat itself passes None)."""
         self.store.carts.stage_create(work, cart, cart.created_at)
-        self._stage_carted(work, cart, cart.lines[0], session)
+        self._stage_carted(work, cart, cart.lines[0], cart.lines[0].quantity, session)
 
     # Checkout support
 
@@ -289,14 +291,9 @@ class CartService:
 
     # Internals
 
-    def _may_reach(self, user_id: str, principal: Principal) -> bool:
-        return principal.is_admin or (
-            principal.kind == PrincipalKind.SHOPPER and principal.person_id == user_id
-        )
-
     def _load(self, cart_id: str, principal: Principal) -> Loaded[Cart]:
         loaded = self.store.carts.get(cart_id)
-        if loaded is None or not self._may_reach(loaded.value.user_id, principal):
+        if loaded is None or not principal.may_shop_as(loaded.value.user_id):
             raise _not_found(cart_id)
         return loaded
 
@@ -339,9 +336,10 @@ class CartService:
                 code="currency_mismatch",
             )
         self._require_stock(product, quantity)
+        before = cart.line(product.id)
         line = _line_of(product, quantity)  # the price is frozen again at today's price
         lines = [line if existing.product_id == product.id else existing for existing in cart.lines]
-        if cart.line(product.id) is None:
+        if before is None:
             if len(lines) >= MAX_CART_LINES:
                 raise InvalidInput(f"A cart holds at most {MAX_CART_LINES} products.", code="cart_full")
             lines.append(line)
@@ -349,15 +347,18 @@ class CartService:
         changed = cart.model_copy(update={"lines": lines, "currency": product.currency, "updated_at": now})
         work = self.store.repository.unit_of_work()
         self.store.carts.stage_replace(work, current, changed, now)
-        session = self.conversations.get(cart.session_id) if cart.session_id else None
-        self._stage_carted(work, changed, line, session)
+        added = quantity - (before.quantity if before else 0)
+        if added > 0:  # fewer of a product is not an add to cart
+            session = self.conversations.get(cart.session_id) if cart.session_id else None
+            self._stage_carted(work, changed, line, added, session)
         work.commit()
         return changed
 
     def _stage_carted(
-        self, work: UnitOfWork, cart: Cart, line: CartLine, session: LoadedSession | None
+        self, work: UnitOfWork, cart: Cart, line: CartLine, added: int, session: LoadedSession | None
     ) -> None:
-        """The added_to_cart event and, for a chat's cart, the product among the chat's carted ones."""
+        """The added_to_cart event (`quantity`: the units added; `line_quantity`: the line's now) and,
+        for a chat's cart, the product among the chat's carted ones."""
         now = self.clock()
         work.record_event(
             commerce_event(
@@ -368,7 +369,8 @@ class CartService:
                 cart_id=cart.id,
                 product_id=line.product_id,
                 creator_id=line.creator_id,
-                quantity=line.quantity,
+                quantity=added,
+                line_quantity=line.quantity,
                 unit_price=line.unit_price,
                 currency=line.currency,
                 session_id=cart.session_id,

@@ -114,6 +114,10 @@ _REFUSALS: dict[str, type[TalkshopError]] = {
     "cart_closed": Conflict,
     "cart_empty": Conflict,
     "concurrent_update": Conflict,
+    "cart_changed": Conflict,
+    "checkout_abandoned": Conflict,
+    "reservation_missing": Conflict,
+    "idempotency_key_reused": Conflict,
     "cart_not_found": NotFound,
     "session_not_found": NotFound,
     PaymentDeclined.code: PaymentDeclined,
@@ -133,17 +137,16 @@ class CheckoutService:
         store: CommerceStore,
         conversations: ConversationStore,
         runner: CheckoutRunner,
-        payment_provider: str,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
         self.conversations = conversations
         self.runner = runner
-        self.payment_provider = payment_provider
         self.clock = clock
 
     def checkout(self, request: CheckoutRequest, principal: Principal) -> Order:
-        """Check a cart out for its shopper (their token, or the admin): the paid order, or the refusal."""
+        """Check a cart out for its shopper (their token, or the admin): the order (paid, or `placed`
+        while its capture is retried), or the refusal."""
         loaded = self.store.carts.get(request.cart_id)
         owner = loaded.value.user_id if loaded else None
         if owner is None or not (
@@ -178,51 +181,73 @@ class CheckoutService:
             session = self.conversations.get(command.session_id)
             if session is None or session.session.user_id != command.user_id:
                 raise NotFound(f"No chat {command.session_id!r}.", code="session_not_found")
-        now = self.clock()
-        record = CheckoutRecord(
-            id="chk_" + secrets.token_hex(10),
+        checkout_id = "chk_" + secrets.token_hex(10)
+        # One checkout is one payment: the provider's keys derive from the checkout's id.
+        state = start_checkout(self.store, command, checkout_id, checkout_id, self.clock)
+        return finish_checkout(self.store, state, self.runner.start(state))
+
+
+# What the flow's first state takes from the record as it is written.
+_RECORDED_IN_STATE = {"cart_id", "user_id", "session_id", "discount_code", "shipping_option", "address"}
+
+
+def start_checkout(
+    store: CommerceStore,
+    command: CheckoutCommand,
+    checkout_id: str,
+    idempotency_key: str,
+    clock: Clock = utc_now,
+) -> CheckoutState:
+    """Record a checkout attempt (with its checkout_started event) and answer the flow's first state.
+    A record of that id written already (a retried attempt) is kept as it is."""
+    now = clock()
+    record = CheckoutRecord(
+        id=checkout_id,
+        cart_id=command.cart_id,
+        user_id=command.user_id,
+        session_id=command.session_id,
+        discount_code=command.discount_code,
+        shipping_option=command.shipping_option,
+        address=command.address,
+        created_at=now,
+    )
+    work = store.repository.unit_of_work()
+    store.checkouts.stage_create(work, record, now)
+    work.record_event(
+        commerce_event(
+            EventType.CHECKOUT_STARTED,
+            store.checkouts.ref(record.id),
+            now,
+            command.user_id,
+            checkout_id=record.id,
             cart_id=command.cart_id,
-            user_id=command.user_id,
             session_id=command.session_id,
-            discount_code=command.discount_code,
-            shipping_option=command.shipping_option,
-            address=command.address,
-            payment_provider=self.payment_provider,
-            created_at=now,
+            agent_id=command.agent_id,
         )
-        work = self.store.repository.unit_of_work()
-        self.store.checkouts.stage_create(work, record, now)
-        work.record_event(
-            commerce_event(
-                EventType.CHECKOUT_STARTED,
-                self.store.checkouts.ref(record.id),
-                now,
-                command.user_id,
-                checkout_id=record.id,
-                cart_id=command.cart_id,
-                session_id=command.session_id,
-                agent_id=command.agent_id,
-            )
-        )
+    )
+    try:
         work.commit()
-        final = self.runner.start(
-            CheckoutState(
-                checkout_id=record.id,
-                cart_id=command.cart_id,
-                user_id=command.user_id,
-                session_id=command.session_id,
-                discount_code=command.discount_code,
-                shipping_option=command.shipping_option,
-                address=command.address,
-                payment=PaymentInstruction(provider=self.payment_provider, token_ref=command.payment_token),
-                # One checkout is one payment: the provider's keys derive from the checkout's id.
-                idempotency_key=record.id,
-                agent_id=command.agent_id,
-            )
-        )
-        stored = self.store.checkouts.get(record.id)
-        ended = stored.value if stored else record
-        if final.error is not None and ended.status != CheckoutStatus.FAILED:
-            # The flow stopped without recording why (it could not reach mark_failed): answer it anyway.
-            return ended.model_copy(update={"status": CheckoutStatus.FAILED, "failure": final.error})
-        return ended
+    except TalkshopError as error:
+        if error.code != "checkout_exists":  # a concurrent retry wrote it: run the same one
+            raise
+    return CheckoutState(
+        checkout_id=checkout_id,
+        **record.model_dump(include=_RECORDED_IN_STATE),
+        payment=PaymentInstruction(token_ref=command.payment_token),
+        idempotency_key=idempotency_key,
+        agent_id=command.agent_id,
+    )
+
+
+def finish_checkout(store: CommerceStore, state: CheckoutState, final: CheckoutState) -> CheckoutRecord:
+    """The record as the flow left it. A flow that stopped without recording its end (it could not
+    reach mark_failed, or the execution itself failed) is answered as failed while the record is still
+    `started`; a completed record stands whatever the execution said (its order exists)."""
+    stored = store.checkouts.get(state.checkout_id)
+    if stored is None:
+        raise CheckoutFailed("The checkout's record is missing.", code="checkout_not_found")
+    ended = stored.value
+    if ended.status == CheckoutStatus.STARTED and ended.order_id is None:
+        failure = final.error or Failure(code="checkout_error", message="The checkout did not finish.")
+        return ended.model_copy(update={"status": CheckoutStatus.FAILED, "failure": failure})
+    return ended

@@ -2,25 +2,31 @@
 function from one `CheckoutState` document to the next.
 
     validate_cart → reserve_inventory → price → authorise_payment → create_order → publish_events → confirm
-    on failure: void_authorisation → release_inventory → mark_failed
+    on a failure up to create_order: void_authorisation → release_inventory → mark_failed
 
 Every step is idempotent, because a state machine may run a Task more than once (Express workflows
 are at-least-once, and retries repeat a step whose answer was lost): ids derived from the checkout
 id (`rsv_…`, `ord_…`) make a repeated create find what the first one wrote; the payment provider
-dedupes on keys derived from the state's idempotency key; compensations do nothing when there is
-nothing (left) to undo. A step that fails raises CheckoutStepError with a code the API answers with
-and whether trying again can help (`retryable`: the state machine retries those with backoff).
+dedupes on keys derived from the state's idempotency key; compensations find what to undo from the
+checkout's id (the reservation's id, the provider and key the authorise step recorded before calling
+the provider), and do nothing when there is nothing (left) to undo or once the order exists. The order
+is the point of no return: publish_events and confirm are never compensated, and `sweep_stale` finishes
+what dead executions leave (rolled back before the order, forward after it). A step that fails raises
+CheckoutStepError with a code the API answers with and whether trying again can help (`retryable`: the
+state machine retries those with backoff).
 
 Writes: the reservation (stock taken with the condition that it never goes below zero) is one
-transaction; the order, the reservation's conversion, the cart's closing, the discount's counted
-redemption, the chat's orders and total, the customer -> order connection and the order events are
-another; a failed checkout's record and its `checkout_failed` event a third.
+transaction; the order, the reservation's conversion, the cart's closing, the checkout's completion, the
+discount's counted redemption, the chat's orders and total, the customer -> order connection and the order
+events are another; a failed checkout's record and its `checkout_failed` event a third.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -55,20 +61,22 @@ from talkshop.commerce.payments.model import (
     PaymentProvider,
     PaymentUnavailable,
 )
-from talkshop.commerce.store import CommerceStore, Loaded, commerce_event
-from talkshop.data.repository import Repository, UnitOfWork
+from talkshop.commerce.store import CommerceStore, Loaded, ThingStore, commerce_event
+from talkshop.data.repository import Repository, UnitOfWork, by_status
 from talkshop.errors import Conflict, TalkshopError
 from talkshop.ontology.model import EventType, Identifier
 from talkshop.search.service import format_price
 
 
 class PaymentInstruction(BaseModel):
-    """How to pay: the provider's name and the opaque token the client sent (spt_…, pm_…, vt_…)."""
+    """How to pay: the opaque token the client sent (spt_…, pm_…, vt_…). Which provider charges it is
+    the checkout_steps function's configuration, not the caller's: the record names it once it has
+    (see authorise_payment). Unknown fields are ignored (states of the previous release named one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
-    provider: str
-    token_ref: str = Field(min_length=1, max_length=500)
+    # Kept out of reprs, so that an exception or a log line that shows the state does not show it.
+    token_ref: str = Field(min_length=1, max_length=500, repr=False)
 
 
 class CheckoutState(BaseModel):
@@ -147,6 +155,31 @@ FORWARD_STEPS = (
     "confirm",
 )
 COMPENSATIONS = ("void_authorisation", "release_inventory", "mark_failed")
+# The order is the point of no return: a failure up to its creation is compensated; the steps after it
+# are retried and never compensated (a failure leaves the order placed, for the sweep to capture).
+BEFORE_ORDER = FORWARD_STEPS[: FORWARD_STEPS.index("create_order") + 1]
+AFTER_ORDER = FORWARD_STEPS[len(BEFORE_ORDER) :]
+
+
+# Longer than any execution can hold a reservation (an Express execution lasts at most five minutes).
+STALE_AFTER = timedelta(minutes=15)
+ABANDONED = Failure(
+    code="checkout_abandoned", message="The checkout did not finish in time; nothing was charged."
+)
+
+
+@dataclass
+class SweepReport:
+    """What a sweep of stale checkouts did: reservations released, checkouts failed, orders paid."""
+
+    released: list[str] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)
+    paid: list[str] = field(default_factory=list)
+
+
+def authorise_key(idempotency_key: str) -> str:
+    """The provider's idempotency key for the checkout's one authorisation."""
+    return f"{idempotency_key}:authorise"
 
 
 def reservation_id_for(checkout_id: str) -> str:
@@ -242,12 +275,17 @@ class CheckoutSteps:
         return state.model_copy(update={"quote": quote})
 
     def authorise_payment(self, state: CheckoutState) -> CheckoutState:
+        """Hold the total on the shopper's payment method. Before asking the provider, the checkout's
+        record names the provider and the key the hold is asked under: if this step dies after the
+        provider held the funds but before its answer reaches the state, the compensation (or the
+        sweep) still finds and voids that hold by the key."""
         quote = self._quote(state)
         if state.authorisation_id or quote.total == 0:
             return state
+        self._record_payment_attempt(state)
         try:
             authorisation = self.payments.authorise(
-                quote.total, quote.currency, state.payment.token_ref, f"{state.idempotency_key}:authorise"
+                quote.total, quote.currency, state.payment.token_ref, authorise_key(state.idempotency_key)
             )
         except PaymentError as error:
             raise _payment_error(error) from error
@@ -266,7 +304,10 @@ class CheckoutSteps:
         quote = self._quote(state)
         cart = self._open_cart(state)
         reservation = self._held_reservation(state)
+        _same_goods(cart.value, reservation.value, quote)
         checkout = self._checkout(state)
+        if checkout.value.status != CheckoutStatus.STARTED:  # the sweep gave it up meanwhile
+            raise CheckoutStepError("checkout_abandoned", "The checkout took too long and was abandoned.")
         session = self.conversations.get(state.session_id) if state.session_id else None
         now = self.clock()
         offered = self.store.offered_code(session.session.id) if session else None
@@ -313,8 +354,13 @@ class CheckoutSteps:
             ),
             now,
         )
+        # The order is the point of no return: from here the checkout has completed, whatever happens to
+        # the steps after it (they are retried, and the sweep finishes what they leave; see confirm).
         self.store.checkouts.stage_replace(
-            work, checkout, checkout.value.model_copy(update={"order_id": order_id}), now
+            work,
+            checkout,
+            checkout.value.model_copy(update={"order_id": order_id, "status": CheckoutStatus.COMPLETED}),
+            now,
         )
         payload = _order_payload(order)
         work.record_event(
@@ -353,53 +399,163 @@ class CheckoutSteps:
         return state
 
     def confirm(self, state: CheckoutState) -> CheckoutState:
-        """Capture the payment; the order is paid and the checkout completed."""
-        loaded = self._loaded_order(state)
+        """Capture the payment; the order is paid."""
+        self._capture(self._loaded_order(state), state.idempotency_key)
+        return state
+
+    # Compensations: each undoes only what is there to undo, and nothing once the order exists.
+
+    def void_authorisation(self, state: CheckoutState) -> CheckoutState:
+        """Release the hold on the shopper's funds: the authorisation the state names, or, when the
+        authorise step died before naming it, whatever the provider held under the step's key."""
+        checkout = self.store.checkouts.get(state.checkout_id)
+        self._void(state.checkout_id, state.authorisation_id, checkout.value if checkout else None)
+        return state
+
+    def release_inventory(self, state: CheckoutState) -> CheckoutState:
+        """Put a held reservation's units back; released or converted ones are left alone, so a
+        release that runs twice (or races another) puts them back once. The reservation's id derives
+        from the checkout's, so one reserved by a step that died before answering is found too."""
+        self._release(reservation_id_for(state.checkout_id))
+        return state
+
+    def mark_failed(self, state: CheckoutState) -> CheckoutState:
+        """The checkout's record says why it failed, with its checkout_failed event; the cart is untouched.
+        A checkout that completed (its order exists) or failed already is left as it is."""
+        failure = state.error or Failure(code="checkout_error", message="The checkout failed.")
+        self._mark_failed(self._checkout(state), failure)
+        return state.model_copy(update={"error": failure})
+
+    # Recovery of checkouts whose execution died
+
+    def sweep_stale(self, older_than: timedelta = STALE_AFTER) -> SweepReport:
+        """Finish what dead executions left (an Express execution killed at its 5-minute limit, a step
+        that timed out past its retries, a compensation that failed): every checkout still `started`,
+        every held reservation and every `placed` order older than `older_than` (longer than a live
+        execution can last). A checkout without its order is rolled back like a failed one (hold
+        voided, reservation released, marked failed as `checkout_abandoned`); an order is rolled
+        forward (captured, paid). Idempotent, and safe against a live execution: every write is
+        conditioned on the version read, and a reservation is never released once its order exists."""
+        cutoff = self.clock() - older_than
+        report = SweepReport()
+        for checkout in self._older(self.store.checkouts, CheckoutStatus.STARTED, cutoff):
+            self._recover(checkout.value, report)
+        for reservation in self._older(self.store.reservations, ReservationStatus.HELD, cutoff):
+            record = self.store.checkouts.get(reservation.value.checkout_id)
+            if record is not None:
+                self._recover(record.value, report)
+            elif self._release(reservation.value.id):  # no record: nothing else to undo
+                report.released.append(reservation.value.id)
+        for order in self._older(self.store.orders, OrderStatus.PLACED, cutoff):
+            self._recover_order(order, report)
+        return report
+
+    def _recover(self, record: CheckoutRecord, report: SweepReport) -> None:
+        order = self.store.orders.get(order_id_for(record.id))
+        if order is not None:
+            self._recover_order(order, report)
+            return
+        try:
+            if record.payment_provider in (None, self.payments.name):
+                self._void(record.id, None, record)
+            else:  # swept where another provider is configured: the hold lapses at its provider
+                logger.warning("sweep left a hold to lapse", extra={"checkout_id": record.id})
+        except CheckoutStepError as error:  # the provider is down: the next sweep tries again
+            logger.warning(
+                "sweep could not void a hold", extra={"checkout_id": record.id, "code": error.code}
+            )
+            return
+        if self._release(reservation_id_for(record.id)):
+            report.released.append(reservation_id_for(record.id))
+        checkout = self.store.checkouts.get(record.id)
+        if checkout is not None and self._mark_failed(checkout, ABANDONED):
+            report.abandoned.append(record.id)
+
+    def _recover_order(self, order: Loaded[Order], report: SweepReport) -> None:
+        if order.value.payment.authorisation_id and order.value.payment.provider != self.payments.name:
+            logger.warning("sweep cannot capture with this provider", extra={"order_id": order.value.id})
+            return
+        checkout = self.store.checkouts.get(order.value.checkout_id)
+        key_base = (
+            checkout.value.payment_key if checkout and checkout.value.payment_key else order.value.checkout_id
+        )
+        try:
+            if self._capture(order, key_base):
+                report.paid.append(order.value.id)
+        except CheckoutStepError as error:  # logged by _capture when it cannot succeed; retried next time
+            logger.warning("sweep could not capture", extra={"order_id": order.value.id, "code": error.code})
+
+    # Internals
+
+    def _older(self, things: ThingStore[Any], status: str, cutoff: datetime) -> Iterator[Loaded[Any]]:
+        """Things of a status created before `cutoff`, oldest first (the status index is kept in creation
+        order, so the listing stops at the first younger one)."""
+        for stored in self.store.repository.iterate(by_status(things.thing_type, status)):
+            if stored.created_at >= cutoff:
+                return
+            yield Loaded(things.from_stored(stored), stored)
+
+    def _record_payment_attempt(self, state: CheckoutState) -> None:
+        checkout = self._checkout(state)
+        named = {"payment_provider": self.payments.name, "payment_key": state.idempotency_key}
+        if {field: getattr(checkout.value, field) for field in named} != named:
+            work = self.store.repository.unit_of_work()
+            now = self.clock()
+            self.store.checkouts.stage_replace(work, checkout, checkout.value.model_copy(update=named), now)
+            self._commit(work)
+
+    def _capture(self, loaded: Loaded[Order], key_base: str) -> bool:
+        """Capture a placed order's payment and mark it paid; False when it is not placed (any more)."""
         order = loaded.value
         if order.status != OrderStatus.PLACED:
-            return state
-        if state.authorisation_id:
+            return False
+        if order.payment.authorisation_id:
             try:
-                self.payments.capture(state.authorisation_id, f"{state.idempotency_key}:capture")
+                self.payments.capture(order.payment.authorisation_id, f"{key_base}:capture")
             except PaymentError as error:
+                if not error.retryable:
+                    # Held funds that cannot be taken for an order that exists: someone has to look.
+                    logger.error("capture refused for a placed order", extra={"order_id": order.id})
                 raise _payment_error(error) from error
         now = self.clock()
         paid = order.model_copy(update={"status": OrderStatus.PAID, "paid_at": now})
-        checkout = self._checkout(state)
         work = self.store.repository.unit_of_work()
         self.store.orders.stage_replace(work, loaded, paid, now)
-        self.store.checkouts.stage_replace(
-            work, checkout, checkout.value.model_copy(update={"status": CheckoutStatus.COMPLETED}), now
-        )
         work.record_event(
             commerce_event(
                 EventType.ORDER_PAID, loaded.stored.ref, now, order.user_id, **_order_payload(paid)
             )
         )
-        self._commit(work)
-        return state
-
-    # Compensations
-
-    def void_authorisation(self, state: CheckoutState) -> CheckoutState:
-        if state.authorisation_id is None or state.order_id is not None:
-            return state
         try:
-            self.payments.void(state.authorisation_id, f"{state.idempotency_key}:void")
+            work.commit()
+        except TalkshopError as error:
+            again = self.store.orders.get(order.id)
+            if again is not None and again.value.status != OrderStatus.PLACED:
+                return False  # paid by another run meanwhile
+            raise _step_error(error) from error
+        return True
+
+    def _void(self, checkout_id: str, authorisation_id: str | None, record: CheckoutRecord | None) -> None:
+        if self.store.orders.get(order_id_for(checkout_id)) is not None:
+            return  # the order's authorisation is captured, never voided
+        key_base = record.payment_key if record else None
+        try:
+            if authorisation_id:
+                self.payments.void(authorisation_id, f"{key_base or checkout_id}:void")
+            elif record is not None and key_base is not None:
+                self.payments.void_attempt(authorise_key(key_base), f"{key_base}:void", record.created_at)
         except PaymentUnavailable as error:
             raise CheckoutStepError(error.code, error.message, retryable=True) from error
         except PaymentDeclined:
             pass  # nothing left to void (expired, or voided already)
-        return state
 
-    def release_inventory(self, state: CheckoutState) -> CheckoutState:
-        """Put a held reservation's units back; released or converted ones are left alone, so a
-        release that runs twice (or races another) puts them back once."""
-        if state.reservation_id is None:
-            return state
-        loaded = self.store.reservations.get(state.reservation_id)
+    def _release(self, reservation_id: str) -> bool:
+        """Return a held reservation's units; False when none was held (or its order exists)."""
+        loaded = self.store.reservations.get(reservation_id)
         if loaded is None or loaded.value.status != ReservationStatus.HELD:
-            return state
+            return False
+        if self.store.orders.get(order_id_for(loaded.value.checkout_id)) is not None:
+            return False  # cannot be (the order converts it in its transaction); never release it anyway
         now = self.clock()
         work = self.store.repository.unit_of_work()
         self.store.reservations.stage_replace(
@@ -414,43 +570,41 @@ class CheckoutSteps:
         try:
             work.commit()
         except Conflict as error:
-            again = self.store.reservations.get(state.reservation_id)
+            again = self.store.reservations.get(reservation_id)
             if again is not None and again.value.status != ReservationStatus.HELD:
-                return state
+                return False
             raise _step_error(error) from error
-        return state
+        return True
 
-    def mark_failed(self, state: CheckoutState) -> CheckoutState:
-        """The checkout's record says why it failed, with its checkout_failed event; the cart is untouched."""
-        failure = state.error or Failure(code="checkout_error", message="The checkout failed.")
-        checkout = self._checkout(state)
-        if checkout.value.status == CheckoutStatus.FAILED:
-            return state
+    def _mark_failed(self, checkout: Loaded[CheckoutRecord], failure: Failure) -> bool:
+        record = checkout.value
+        if record.status != CheckoutStatus.STARTED or record.order_id is not None:
+            return False
         now = self.clock()
         work = self.store.repository.unit_of_work()
-        self.store.checkouts.stage_replace(
-            work,
-            checkout,
-            checkout.value.model_copy(update={"status": CheckoutStatus.FAILED, "failure": failure}),
-            now,
-        )
+        failed = record.model_copy(update={"status": CheckoutStatus.FAILED, "failure": failure})
+        self.store.checkouts.stage_replace(work, checkout, failed, now)
         work.record_event(
             commerce_event(
                 EventType.CHECKOUT_FAILED,
                 checkout.stored.ref,
                 now,
-                state.user_id,
-                checkout_id=state.checkout_id,
-                cart_id=state.cart_id,
-                session_id=state.session_id,
+                record.user_id,
+                checkout_id=record.id,
+                cart_id=record.cart_id,
+                session_id=record.session_id,
                 code=failure.code,
                 message=failure.message,
             )
         )
-        self._commit(work)
-        return state.model_copy(update={"error": failure})
-
-    # Internals
+        try:
+            work.commit()
+        except TalkshopError as error:
+            again = self.store.checkouts.get(record.id)
+            if again is not None and again.value.status != CheckoutStatus.STARTED:
+                return False  # completed or failed meanwhile: that outcome stands
+            raise _step_error(error) from error
+        return True
 
     def _commit(self, work: UnitOfWork) -> None:
         try:
@@ -473,7 +627,7 @@ class CheckoutSteps:
         return loaded
 
     def _held_reservation(self, state: CheckoutState) -> Loaded[Reservation]:
-        loaded = self.store.reservations.get(state.reservation_id) if state.reservation_id else None
+        loaded = self.store.reservations.get(reservation_id_for(state.checkout_id))
         if loaded is None or loaded.value.status != ReservationStatus.HELD:
             raise CheckoutStepError(
                 "reservation_missing", "The stock reservation is missing or was released."
@@ -572,6 +726,16 @@ def _order_payload(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
     }
+
+
+def _same_goods(cart: Cart, reservation: Reservation, quote: Quote) -> None:
+    """The order is made of what was reserved and priced: a cart changed since (a line added in another
+    tab) would order units never taken out of stock, or at prices never quoted."""
+    in_cart = sorted((line.product_id, line.quantity, line.unit_price) for line in cart.lines)
+    quoted = sorted((line.product_id, line.quantity, line.unit_price) for line in quote.lines)
+    reserved = sorted((line.product_id, line.quantity) for line in reservation.lines)
+    if quoted != in_cart or reserved != [(product, quantity) for product, quantity, _ in in_cart]:
+        raise CheckoutStepError("cart_changed", "The cart changed during the checkout; check out again.")
 
 
 def _payment_error(error: PaymentError) -> CheckoutStepError:

@@ -14,6 +14,7 @@ checking them earlier only gives the shopper an early answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,15 @@ from talkshop.auth import Principal, PrincipalKind
 from talkshop.catalog.model import ProductStatus
 from talkshop.catalog.service import product_from_stored, product_ref
 from talkshop.clock import Clock, utc_now
-from talkshop.commerce.model import Cart, CartLine, Discount, DiscountFields, DiscountKind, DiscountList
+from talkshop.commerce.model import (
+    CODE_PATTERN,
+    CartLine,
+    Discount,
+    DiscountFields,
+    DiscountKind,
+    DiscountList,
+    normal_code,
+)
 from talkshop.commerce.store import MARKETPLACE, CommerceStore
 from talkshop.errors import Conflict, Forbidden, InvalidInput, NotFound
 from talkshop.search.service import format_price
@@ -62,7 +71,8 @@ def check(discount: Discount, lines: Sequence[CartLine], shopper: Shopper, now: 
         raise DiscountRefused(f"The code {code} has been used up.", code="discount_used_up")
     if discount.max_uses_per_customer is not None and shopper.uses_of_code >= discount.max_uses_per_customer:
         raise DiscountRefused(f"You have already used the code {code}.", code="discount_limit_reached")
-    if discount.first_time_only and not shopper.first_time_buyer:
+    # Used once already is a first order too, even one that was never paid (see Discount.uses_per_customer).
+    if discount.first_time_only and (not shopper.first_time_buyer or shopper.uses_of_code > 0):
         raise DiscountRefused(f"The code {code} is for a first order only.", code="discount_first_order_only")
     currency = lines[0].currency if lines else None
     if discount.kind == DiscountKind.FIXED and discount.currency != currency:
@@ -84,14 +94,21 @@ def describe(discount: Discount) -> str:
     return f"{deal} for first-time buyers" if discount.first_time_only else deal
 
 
+def covered_products(discount: Discount, lines: Sequence[CartLine]) -> list[str]:
+    """The products among these lines that the code takes something off."""
+    return [line.product_id for line in lines if discount.covers(line)]
+
+
 @dataclass(frozen=True)
 class DiscountOffer:
-    """A code the advisor may offer a shopper, with what it would save on the products in question."""
+    """A code the advisor may offer a shopper, with what it would save on the products in question
+    and which of them it covers (a creator's code on a mix of creators' products covers only theirs)."""
 
     discount: Discount
     saving: int
     currency: str
     summary: str
+    product_ids: list[str]
 
 
 def _not_found(code: str) -> DiscountRefused:
@@ -175,27 +192,32 @@ class DiscountService:
         )
 
     def apply(self, code: str, lines: Sequence[CartLine], user_id: str) -> tuple[Discount, int]:
-        """The code and what it takes off these lines for this shopper, or DiscountRefused."""
-        discount = self.store.discount(code)
+        """The code (in any case) and what it takes off these lines for this shopper, or DiscountRefused."""
+        discount = self._find(code)
         if discount is None:
             raise _not_found(code)
-        return discount, check(discount, lines, self.shopper(user_id, code), self.clock())
+        return discount, check(discount, lines, self.shopper(user_id, discount.code), self.clock())
 
     def require(self, code: str) -> Discount:
-        discount = self.store.discount(code)
+        discount = self._find(code)
         if discount is None:
             raise NotFound(f"There is no discount code {code}.", code="discount_not_found")
         return discount
 
+    def _find(self, code: str) -> Discount | None:
+        """The code as stored, whatever its case; None also for text no code can be (e.g. "10% OFF")."""
+        normal = normal_code(code)
+        return self.store.discount(normal) if re.fullmatch(CODE_PATTERN, normal) else None
+
     # Offering (the advisor)
 
-    def offer_for(self, user_id: str, items: Cart | Sequence[str]) -> DiscountOffer | None:
-        """The code that saves this shopper most on a cart, or on one of each of some products, or None.
+    def offer_for(self, user_id: str, product_ids: Sequence[str]) -> DiscountOffer | None:
+        """The code that saves this shopper most on one of each of some products, or None.
 
         Candidates are the codes of the products' creators and the marketplace's own; each is checked
         with every rule (window, limits, first order, currency, scope), so what is offered applies.
         """
-        lines = items.lines if isinstance(items, Cart) else self.lines_of(items)
+        lines = self.lines_of(product_ids)
         if not lines:
             return None
         issuers = dict.fromkeys([*(line.creator_id for line in lines), MARKETPLACE])
@@ -210,7 +232,13 @@ class DiscountService:
                 except DiscountRefused:
                     continue
                 if saving > 0 and (best is None or saving > best.saving):
-                    best = DiscountOffer(discount, saving, lines[0].currency, describe(discount))
+                    best = DiscountOffer(
+                        discount,
+                        saving,
+                        lines[0].currency,
+                        describe(discount),
+                        covered_products(discount, lines),
+                    )
         return best
 
     def lines_of(self, product_ids: Sequence[str]) -> list[CartLine]:

@@ -24,7 +24,8 @@ from talkshop.auth import ANONYMOUS
 from talkshop.catalog.model import Product, ProductStatus, minor_unit_digits
 from talkshop.catalog.service import CatalogService, ProductQuery
 
-# Below this many units in stock a product is announced as limited (ACP's "limited_stock").
+# Below this many units in stock a product is announced as limited: the feed's "limited_stock", a checkout
+# session's "low_stock" (talkshop.commerce.acp.sessions), so that both tell an agent the same.
 LIMITED_STOCK_THRESHOLD = 5
 OPENAI_TITLE_LIMIT = 150
 OPENAI_DESCRIPTION_LIMIT = 5000
@@ -43,6 +44,10 @@ OPENAI_COLUMNS = (
     "condition",
     "seller_name",
     "seller_url",
+    # Required of a product eligible for checkout.
+    "seller_privacy_policy",
+    "seller_tos",
+    "return_policy",
     "product_review_count",
     "product_review_rating",
     "is_eligible_search",
@@ -71,6 +76,17 @@ class Shop:
     def product_url(self, product_id: str) -> str:
         return f"{self.public_url}/api/products/{product_id}"
 
+    def policy_url(self, policy: Policy) -> str:
+        return f"{self.public_url}/legal/{policy}"
+
+
+class Policy(StrEnum):
+    """The shop's policies, each a page under /legal/ (linked from the feeds and checkout sessions)."""
+
+    TERMS = "terms"
+    PRIVACY = "privacy"
+    RETURNS = "returns"
+
 
 def display_price(amount: int, currency: str) -> str:
     """A minor-unit amount as OpenAI's feed writes prices: "89.95 EUR", "1200 JPY"."""
@@ -88,6 +104,15 @@ def _description(product: Product) -> str:
     return product.description or product.ai_description
 
 
+def policy_links(shop: Shop) -> list[dict[str, str]]:
+    """The shop's policies as the ACP feed's seller links (the shop is the merchant of record)."""
+    return [
+        {"type": "privacy_policy", "url": shop.policy_url(Policy.PRIVACY)},
+        {"type": "terms_of_service", "url": shop.policy_url(Policy.TERMS)},
+        {"type": "refund_policy", "url": shop.policy_url(Policy.RETURNS)},
+    ]
+
+
 def acp_product(product: Product, seller_name: str, shop: Shop) -> dict[str, Any]:
     """One line of products.jsonl: the product with its single variant."""
     url = shop.product_url(product.id)
@@ -103,7 +128,7 @@ def acp_product(product: Product, seller_name: str, shop: Shop) -> dict[str, Any
         "categories": [{"value": product.category, "taxonomy": "merchant"}],
         "condition": ["new"],
         "seller": {"name": seller_name},
-        "marketplace": {"name": shop.name},
+        "marketplace": {"name": shop.name, "links": policy_links(shop)},
     }
     line: dict[str, Any] = {"id": product.id, "title": product.name, "url": url, "variants": [variant]}
     if description := _description(product):
@@ -132,6 +157,9 @@ def openai_row(product: Product, seller_name: str, shop: Shop) -> dict[str, str]
         "condition": "new",
         "seller_name": seller_name,
         "seller_url": shop.public_url,
+        "seller_privacy_policy": shop.policy_url(Policy.PRIVACY),
+        "seller_tos": shop.policy_url(Policy.TERMS),
+        "return_policy": shop.policy_url(Policy.RETURNS),
         "product_review_count": str(len(product.reviews)),
         "product_review_rating": "" if product.rating is None else f"{product.rating:g}",
         "is_eligible_search": "true",

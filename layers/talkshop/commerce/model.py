@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from talkshop.catalog.model import SUPPORTED_CURRENCIES
@@ -28,11 +28,23 @@ WIRE = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
 Quantity = Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
-# Codes are case-insensitive for shoppers and stored upper-case: "welcome10" is "WELCOME10".
+# What a request may send as a count: a JSON integer, never true, "2" or 2.5 (a 422 validation_error).
+WholeNumber = Annotated[int, Strict()]
+RequestedQuantity = Annotated[WholeNumber, Field(ge=1, le=MAX_LINE_QUANTITY)]
+
+
+CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{2,31}$"
+
+
+def normal_code(code: str) -> str:
+    """Codes are case-insensitive for shoppers and stored upper-case: " welcome10" is "WELCOME10"."""
+    return code.strip().upper()
+
+
 DiscountCode = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{2,31}$"),
-    BeforeValidator(lambda value: value.strip().upper() if isinstance(value, str) else value),
+    StringConstraints(pattern=CODE_PATTERN),
+    BeforeValidator(lambda value: normal_code(value) if isinstance(value, str) else value),
 ]
 
 
@@ -93,7 +105,7 @@ class DiscountFields(BaseModel):
 
     code: DiscountCode
     kind: DiscountKind
-    value: int = Field(
+    value: WholeNumber = Field(
         ge=1, le=MAX_AMOUNT, description="percent: 1-100 (% off); fixed: minor units off, in `currency`"
     )
     currency: Currency | None = Field(default=None, description="Required for fixed amounts")
@@ -103,8 +115,8 @@ class DiscountFields(BaseModel):
     creator_ids: list[Identifier] = Field(default_factory=list, max_length=20)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
-    max_uses: int | None = Field(default=None, ge=1, description="Redemptions in all")
-    max_uses_per_customer: int | None = Field(default=None, ge=1)
+    max_uses: WholeNumber | None = Field(default=None, ge=1, description="Redemptions in all")
+    max_uses_per_customer: WholeNumber | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> DiscountFields:
@@ -135,6 +147,11 @@ class Discount(DiscountFields):
     @property
     def scoped(self) -> bool:
         return bool(self.product_ids or self.creator_ids)
+
+    @property
+    def uses_per_customer(self) -> int | None:
+        """How often one customer may redeem it: a first-order code once, whatever else it says."""
+        return 1 if self.first_time_only else self.max_uses_per_customer
 
     def covers(self, line: CartLine) -> bool:
         """Whether a line is in the code's scope: its products or creators, or everything if unscoped."""
@@ -287,7 +304,9 @@ class Failure(BaseModel):
 
 
 class CheckoutRecord(BaseModel):
-    """One attempt to turn a cart into an order. The payment token is not kept, only its provider."""
+    """One attempt to turn a cart into an order. The payment token is not kept: only the provider that
+    handled it and the base of the idempotency keys its calls were made with (both recorded by the
+    authorise step before it asks the provider, so that a hold whose answer was lost can be voided)."""
 
     model_config = WIRE
 
@@ -299,7 +318,8 @@ class CheckoutRecord(BaseModel):
     discount_code: str | None = None
     shipping_option: str
     address: Address | None = None
-    payment_provider: str
+    payment_provider: str | None = Field(default=None, description="None until a payment is asked for")
+    payment_key: str | None = Field(default=None, description="Base of the provider's idempotency keys")
     order_id: Identifier | None = None
     failure: Failure | None = None
     created_at: datetime

@@ -28,17 +28,19 @@ def conversation_facts(
     offered_code: str | None,
     ordered_at: datetime,
 ) -> ConversationFacts:
-    """The order's conversational fields; a traditional order when there is no chat."""
+    """The order's conversational fields; a traditional order when there is no chat. The code came
+    from the chat when the chat offered it: the offer it holds now (`offered_code`) or one of its turns'."""
     if session is None:
         return ConversationFacts()
     bought = {line.product_id for line in lines}
+    offered = {offered_code, *(message.offered_code for message in session.messages)} - {None}
     return ConversationFacts(
         conversation_id=session.id,
         conversation_platform=session.platform,
         conversation_duration=max(0, int((ordered_at - session.started_at).total_seconds())),
         messages_count=session.message_count,
         product_recommended_in_chat=bool(bought & set(session.suggested_products)),
-        discount_applied_from_chat=applied_code is not None and applied_code == offered_code,
+        discount_applied_from_chat=applied_code in offered,
         reviewed_product_details_in_chat=bool(bought & set(session.viewed_products)),
         order_source=OrderSource.CONVERSATIONAL,
     )
@@ -55,7 +57,7 @@ class OrderService:
 
     def get(self, order_id: str, principal: Principal) -> Order:
         loaded = self.store.orders.get(order_id)
-        if loaded is None or not _may_read(loaded.value.user_id, principal):
+        if loaded is None or not principal.may_shop_as(loaded.value.user_id):
             raise _not_found(order_id)
         return loaded.value
 
@@ -74,7 +76,3 @@ class OrderService:
             raise InvalidInput("Say whose orders to list (?user=).", code="user_required")
         items, next_cursor = self.store.orders_of(user_id, limit=limit, cursor=cursor)
         return OrderList(items=items, next_cursor=next_cursor)
-
-
-def _may_read(user_id: str, principal: Principal) -> bool:
-    return principal.is_admin or (principal.kind == PrincipalKind.SHOPPER and principal.person_id == user_id)

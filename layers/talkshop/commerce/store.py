@@ -298,14 +298,17 @@ class CommerceStore:
         on_used_up: Callable[[], TalkshopError],
         on_customer_limit: Callable[[], TalkshopError],
     ) -> None:
-        """One more use of the code, in all and by this customer: refused past either limit."""
+        """One more use of the code, in all and by this customer: refused past either limit.
+
+        A first-order code counts against a limit of one per customer: "no paid order yet" is read
+        before the order, so two checkouts racing with the code would otherwise both pass it."""
         ref = self.discounts.ref(discount.code)
         work.increment_counter(ref, GLOBAL_USES, now, at_most=discount.max_uses, on_refused=on_used_up)
         work.increment_counter(
             ref,
             customer_uses_counter(user_id),
             now,
-            at_most=discount.max_uses_per_customer,
+            at_most=discount.uses_per_customer,
             on_refused=on_customer_limit,
         )
 

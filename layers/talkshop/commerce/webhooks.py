@@ -13,17 +13,28 @@
   webhook_delivery state machine drives it: `plan` (deliveries_for the event) → per delivery `deliver`
   (one attempt, raising WebhookDeliveryFailed so the state machine retries with backoff) → after the
   last try `record_dead_letter`. Redelivery through the API starts the state machine again.
+- Destinations are public: an endpoint's URL is https and its host must not be (or resolve to) a
+  private, loopback, link-local, shared, reserved or metadata address (169.254.169.254, fd00:ec2::254),
+  checked at registration (422 `webhook_url_not_public`) and again at each attempt, which connects to
+  the very address it checked (a name that later resolves elsewhere cannot redirect a delivery inward).
+  Only where TALKSHOP_WEBHOOK_ALLOW_LOOPBACK is set (the local runtime sets it) may an endpoint be
+  http(s) on 127.0.0.1, ::1 or localhost.
+- The secret must be readable to sign, so it is stored as it is (in the table, encrypted at rest), shown
+  only in the answer to its registration, never in a listing, a replay or a log (docs/operator-guide.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
+import os
 import secrets
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -45,7 +56,16 @@ DEFAULT_TOLERANCE_S = 300
 DELIVERY_TIMEOUT_S = 5.0
 MAX_ENDPOINTS_PER_OWNER = 20
 _ERROR_TEXT_LIMIT = 500
-_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_SAVE_TRIES = 5
+# A delivery keeps its latest attempts only: redeliveries must not grow its item towards DynamoDB's 400 KB.
+MAX_ATTEMPTS_KEPT = 50
+# Set (to 1/true/yes) where endpoints on this machine are legitimate: the local runtime and tests.
+ALLOW_LOOPBACK_VARIABLE = "TALKSHOP_WEBHOOK_ALLOW_LOOPBACK"
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Names that only ever mean a machine on this host or this private network.
+_INTERNAL_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".intranet", ".lan", ".home.arpa")
+# IPv6 prefixes that carry an IPv4 address in their low 32 bits (NAT64), checked as that address.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 # The order events an endpoint may subscribe to (and the EventBridge rule starts deliveries for).
 SUBSCRIBABLE_EVENTS = frozenset(
@@ -84,6 +104,14 @@ class WebhookDeliveryFailed(TalkshopError):
     code = "webhook_delivery_failed"
 
 
+class WebhookEndpointDeleted(TalkshopError):
+    """The delivery's endpoint is gone: nothing to retry, so the state machine (which retries only
+    WebhookDeliveryFailed) goes straight to the dead-letter record."""
+
+    status = 410
+    code = "webhook_endpoint_deleted"
+
+
 class EndpointRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -96,9 +124,10 @@ class EndpointRequest(BaseModel):
 
 
 class WebhookEndpoint(BaseModel):
-    """As stored. `secret` signs the bodies; the API shows it once, at registration."""
+    """As stored. `secret` signs the bodies; the API shows it once, at registration. It is left out of
+    the model's repr and of its validation errors, so neither can carry it into a log."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     id: str
     owner_kind: OwnerKind
@@ -108,7 +137,7 @@ class WebhookEndpoint(BaseModel):
     description: str = ""
     # Endpoints stored before formats existed are Talkshop's.
     format: EndpointFormat = EndpointFormat.TALKSHOP
-    secret: str
+    secret: str = Field(repr=False)
     created_at: datetime
 
 
@@ -128,7 +157,15 @@ class EndpointView(BaseModel):
 
 
 class RegisteredEndpoint(EndpointView):
-    secret: str = Field(description="Signs every delivery; shown only now. Keep it to verify signatures.")
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    # Null only in the replay of a registration retried with the same Idempotency-Key: the secret is not
+    # recorded with the answer. A client that lost the first answer deletes the endpoint and registers anew.
+    secret: str | None = Field(
+        repr=False,
+        description="Signs every delivery; shown only now. Keep it to verify signatures. Null when the "
+        "answer replays a registration retried with the same Idempotency-Key.",
+    )
 
 
 class EndpointList(BaseModel):
@@ -294,40 +331,71 @@ def deliver(
     repository: Repository,
     clock: Clock = utc_now,
     timeout_s: float = DELIVERY_TIMEOUT_S,
+    resolve: Resolver | None = None,
 ) -> WebhookDelivery:
     """One attempt: POST the signed body; 2xx marks it delivered, anything else raises
-    WebhookDeliveryFailed after recording the attempt (a delivered delivery is not sent again)."""
-    stored, delivery = _load_delivery(repository, delivery_id)
+    WebhookDeliveryFailed after recording the attempt (a delivered or dead-lettered delivery is not sent
+    again). A deleted endpoint raises WebhookEndpointDeleted, which the state machine does not retry."""
+    _, delivery = _load_delivery(repository, delivery_id)
     if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD_LETTERED):
         return delivery
-    endpoint = _load_endpoint(repository, delivery.endpoint_id)
-    status_code, error = _post(endpoint, delivery, timeout_s)
-    now = clock()
-    attempt = Attempt(at=now, status_code=status_code, error=error)
-    if error is None:
-        changed = delivery.model_copy(
-            update={
-                "status": DeliveryStatus.DELIVERED,
-                "attempts": [*delivery.attempts, attempt],
-                "last_error": None,
-                "delivered_at": now,
-            }
-        )
-        _save(repository, stored, changed, now, EventType.WEBHOOK_DELIVERED, endpoint)
-        return changed
-    changed = delivery.model_copy(
-        update={
-            "status": DeliveryStatus.FAILED,
-            "attempts": [*delivery.attempts, attempt],
-            "last_error": error,
-        }
+    endpoint = _find_endpoint(repository, delivery.endpoint_id)
+    if endpoint is None:
+        raise WebhookEndpointDeleted(f"The endpoint {delivery.endpoint_id} of {delivery_id} was deleted.")
+    status_code, error = _post(endpoint, delivery, timeout_s, resolve or resolve_host)
+    changed = _record_attempt(
+        repository, delivery_id, Attempt(at=clock(), status_code=status_code, error=error), endpoint
     )
-    _save(repository, stored, changed, now, None, endpoint)
-    raise WebhookDeliveryFailed(f"Delivery {delivery_id} failed: {error}")
+    if error is not None and changed.status != DeliveryStatus.DELIVERED:
+        raise WebhookDeliveryFailed(f"Delivery {delivery_id} failed: {error}")
+    return changed
+
+
+def _record_attempt(
+    repository: Repository, delivery_id: str, attempt: Attempt, endpoint: WebhookEndpoint
+) -> WebhookDelivery:
+    """Add the attempt to the delivery as it is now. Two executions may work on one delivery (a
+    redelivery while the first still retries): a write that lost the race reads the delivery again and
+    adds its attempt to the winner's, rather than failing the step (which would dead-letter it)."""
+    for _ in range(_SAVE_TRIES):
+        stored, delivery = _load_delivery(repository, delivery_id)
+        attempts = [*delivery.attempts, attempt][-MAX_ATTEMPTS_KEPT:]
+        if attempt.error is None:
+            changed = delivery.model_copy(
+                update={
+                    "status": DeliveryStatus.DELIVERED,
+                    "attempts": attempts,
+                    "last_error": None,
+                    "delivered_at": delivery.delivered_at or attempt.at,
+                }
+            )
+            first_success = delivery.status != DeliveryStatus.DELIVERED
+            event = EventType.WEBHOOK_DELIVERED if first_success else None
+        else:
+            retrying = delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+            changed = delivery.model_copy(
+                update={
+                    "status": DeliveryStatus.FAILED if retrying else delivery.status,
+                    "attempts": attempts,
+                    "last_error": attempt.error if retrying else delivery.last_error,
+                }
+            )
+            event = None
+        try:
+            _save(repository, stored, changed, attempt.at, event, endpoint)
+        except Conflict as error:
+            if error.code != "concurrent_update":
+                raise
+            continue
+        return changed
+    raise Conflict(
+        f"Delivery {delivery_id} kept changing; the attempt is not recorded.", code="concurrent_update"
+    )
 
 
 def record_dead_letter(delivery_id: str, repository: Repository, clock: Clock = utc_now) -> WebhookDelivery:
-    """After the last retry: the delivery stays in the table, dead-lettered, until redelivered."""
+    """After the last retry (or at once when the endpoint was deleted): the delivery stays in the
+    table, dead-lettered, until redelivered."""
     stored, delivery = _load_delivery(repository, delivery_id)
     if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD_LETTERED):
         return delivery
@@ -342,15 +410,20 @@ class WebhookService:
     """The API's side: endpoints of the caller, their deliveries, redelivery."""
 
     def __init__(
-        self, repository: Repository, start_deliveries: DeliveryStarter, clock: Clock = utc_now
+        self,
+        repository: Repository,
+        start_deliveries: DeliveryStarter,
+        clock: Clock = utc_now,
+        resolve: Resolver | None = None,
     ) -> None:
         self._repository = repository
         self._start_deliveries = start_deliveries
         self._clock = clock
+        self._resolve = resolve
 
     def register(self, request: EndpointRequest, caller: Principal) -> RegisteredEndpoint:
         kind, owner_id = _owner_of(caller)
-        _check_url(request.url)
+        check_url(request.url, self._resolve)
         unknown = sorted(set(request.event_types) - SUBSCRIBABLE_EVENTS)
         if unknown:
             raise InvalidInput(
@@ -413,8 +486,13 @@ class WebhookService:
 
     def redeliver(self, delivery_id: str, caller: Principal) -> DeliveryView:
         """Send a delivery again (delivered or dead-lettered alike) through the state machine."""
+        _caller_owner(caller)  # who may redeliver at all is settled before anything is looked up
         stored, delivery = _load_delivery(self._repository, delivery_id, missing=NotFound)
-        self._visible_endpoint(delivery.endpoint_id, caller)
+        try:
+            self._visible_endpoint(delivery.endpoint_id, caller)
+        except NotFound:
+            # Someone else's delivery (or one of a deleted endpoint) is answered like a missing one.
+            raise NotFound(f"No webhook delivery {delivery_id}.", code="webhook_delivery_not_found") from None
         if delivery.status != DeliveryStatus.PENDING:
             delivery = delivery.model_copy(update={"status": DeliveryStatus.PENDING, "delivered_at": None})
             unit = self._repository.unit_of_work()
@@ -430,7 +508,7 @@ class WebhookService:
         return DeliveryView.of(delivery)
 
     def _visible_endpoint(self, endpoint_id: str, caller: Principal) -> tuple[StoredEntity, WebhookEndpoint]:
-        caller.require_signed_in()
+        owner = _caller_owner(caller)
         try:
             stored = self._repository.get(_endpoint_ref(endpoint_id))
         except ValueError:
@@ -440,17 +518,17 @@ class WebhookService:
         if (
             stored is None
             or endpoint is None
-            or not (
-                caller.is_admin
-                or _owner_of(caller)
-                == (
-                    endpoint.owner_kind,
-                    endpoint.owner_id,
-                )
-            )
+            or (owner is not None and owner != (endpoint.owner_kind, endpoint.owner_id))
         ):
             raise NotFound(f"No webhook endpoint {endpoint_id}.", code="webhook_endpoint_not_found")
         return stored, endpoint
+
+
+def _caller_owner(caller: Principal) -> tuple[OwnerKind, str] | None:
+    """The owner whose endpoints the caller reaches, None for the admin (every one); 401/403 for anyone
+    else, whatever they ask for, so the answer says nothing about what exists."""
+    caller.require_signed_in()
+    return None if caller.is_admin else _owner_of(caller)
 
 
 def _owner_of(caller: Principal) -> tuple[OwnerKind, str]:
@@ -462,16 +540,112 @@ def _owner_of(caller: Principal) -> tuple[OwnerKind, str]:
     raise Forbidden("Only creators and agents register webhook endpoints.", code="not_webhook_owner")
 
 
-def _check_url(url: str) -> None:
+# The addresses a host name resolves to (tests put in their own).
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    return list(
+        dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    )
+
+
+def loopback_allowed() -> bool:
+    return os.environ.get(ALLOW_LOOPBACK_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an endpoint may be at this IP address: a globally routable unicast one. Private, shared
+    (100.64/10), loopback, link-local (the metadata service's 169.254.169.254), reserved, multicast and
+    unspecified addresses are refused, also as the IPv4 inside an IPv6 one (mapped, 6to4, NAT64)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and any(ip in network for network in _NAT64):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a delivery goes: the URL's parts and the checked address to connect to."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+def _url_parts(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path with query) of an acceptable URL; InvalidInput otherwise."""
     parts = urlsplit(url)
-    local = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
-    if not (parts.scheme == "https" or local) or not parts.hostname:
+    host = (parts.hostname or "").rstrip(".")
+    loopback = loopback_allowed() and host in _LOOPBACK_HOSTS
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not host or port == -1 or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
         raise InvalidInput(
-            "The url must be https (http only to 127.0.0.1 or localhost, for local development).",
+            "The url must be https (http only to 127.0.0.1 or localhost, where local endpoints are allowed).",
             code="invalid_webhook_url",
         )
     if parts.username or parts.password:
         raise InvalidInput("The url may not carry credentials.", code="invalid_webhook_url")
+    default_port = 443 if parts.scheme == "https" else 80
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme, host, port or default_port, path
+
+
+def _not_public(url: str) -> InvalidInput:
+    return InvalidInput(
+        f"{url} is not a public address: webhook endpoints may not be private, loopback, link-local or "
+        "metadata addresses.",
+        code="webhook_url_not_public",
+    )
+
+
+def _checked_addresses(url: str, host: str, addresses: Sequence[str]) -> list[str]:
+    if not (loopback_allowed() and host in _LOOPBACK_HOSTS) and not all(
+        is_public_address(address) for address in addresses
+    ):
+        raise _not_public(url)
+    return list(addresses)
+
+
+def check_url(url: str, resolve: Resolver | None = None) -> None:
+    """At registration: https, no credentials, and a public host. An IP is checked as it is, a name by
+    what it resolves to now; a name that does not resolve (yet) is accepted, since each delivery checks
+    again. InvalidInput (422) `invalid_webhook_url` or `webhook_url_not_public` otherwise."""
+    _, host, port, _ = _url_parts(url)
+    if loopback_allowed() and host in _LOOPBACK_HOSTS:
+        return
+    lowered = host.lower()
+    try:
+        ipaddress.ip_address(lowered.split("%", 1)[0])
+    except ValueError:
+        if lowered == "localhost" or "." not in lowered or lowered.endswith(_INTERNAL_SUFFIXES):
+            raise _not_public(url) from None
+        try:
+            addresses = (resolve or resolve_host)(host, port)
+        except (OSError, UnicodeError):
+            return
+        _checked_addresses(url, host, addresses)
+        return
+    _checked_addresses(url, host, [lowered])
+
+
+def destination(url: str, resolve: Resolver) -> Destination:
+    """At each attempt: the URL checked again as at registration, its host resolved now, and every
+    address it resolves to public (else InvalidInput; a failed lookup raises OSError)."""
+    scheme, host, port, path = _url_parts(url)
+    addresses = _checked_addresses(url, host, resolve(host, port))
+    if not addresses:
+        raise InvalidInput(f"{host} resolves to no address.", code="webhook_url_unresolved")
+    return Destination(scheme=scheme, host=host, port=port, path=path, address=addresses[0])
 
 
 def _creators_of(payload: dict[str, Any]) -> list[str]:
@@ -526,14 +700,6 @@ def _find_endpoint(repository: Repository, endpoint_id: str) -> WebhookEndpoint 
     return WebhookEndpoint.model_validate(stored.data) if stored else None
 
 
-def _load_endpoint(repository: Repository, endpoint_id: str) -> WebhookEndpoint:
-    endpoint = _find_endpoint(repository, endpoint_id)
-    if endpoint is None:
-        # Deleted since the event: nothing to send to; the state machine ends in the dead letter.
-        raise WebhookDeliveryFailed(f"Endpoint {endpoint_id} was deleted.", code="webhook_endpoint_deleted")
-    return endpoint
-
-
 def _save(
     repository: Repository,
     stored: StoredEntity,
@@ -570,41 +736,58 @@ def _save(
     unit.commit()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is answered as the failure it is: the endpoint must be registered at its real URL."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to `host`, connected to the address checked for it (not to whatever it resolves to now)."""
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to `host` (its certificate checked for that name), connected to the checked address."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 def _post(
-    endpoint: WebhookEndpoint, delivery: WebhookDelivery, timeout_s: float
+    endpoint: WebhookEndpoint, delivery: WebhookDelivery, timeout_s: float, resolve: Resolver
 ) -> tuple[int | None, str | None]:
-    """(status code, error) of one POST; error is None on a 2xx."""
-    body = delivery.body.encode()
-    request = urllib.request.Request(  # noqa: S310 - the scheme was checked at registration
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Talkshop-Webhooks/1",
-            format_of(endpoint).signature_header: sign(body, endpoint.secret, int(time.time())),
-            "Talkshop-Event": delivery.event_type,
-            "Talkshop-Delivery": delivery.id,
-        },
-    )
+    """(status code, error) of one POST; error is None on a 2xx. Redirects are not followed (a 3xx is
+    the failure it is: the endpoint must be registered at its real URL)."""
     try:
-        with _opener.open(request, timeout=timeout_s) as response:
-            return int(response.status), None
-    except urllib.error.HTTPError as error:
-        return error.code, f"HTTP {error.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return None, f"{type(error).__name__}: {reason}"[:_ERROR_TEXT_LIMIT]
+        target = destination(endpoint.url, resolve)
+    except (InvalidInput, OSError, UnicodeError) as error:
+        message = error.message if isinstance(error, InvalidInput) else f"{type(error).__name__}: {error}"
+        return None, message[:_ERROR_TEXT_LIMIT]
+    body = delivery.body.encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Talkshop-Webhooks/1",
+        format_of(endpoint).signature_header: sign(body, endpoint.secret, int(time.time())),
+        "Talkshop-Event": delivery.event_type,
+        "Talkshop-Delivery": delivery.id,
+    }
+    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = kind(target.host, target.port, target.address, timeout_s)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        status = int(response.status)
+    except (OSError, http.client.HTTPException) as error:
+        return None, f"{type(error).__name__}: {error}"[:_ERROR_TEXT_LIMIT]
+    finally:
+        connection.close()
+    return (status, None) if 200 <= status < 300 else (status, f"HTTP {status}")
 
 
 def run_step(

@@ -2,25 +2,41 @@
 
 `LocalAws` is used by `talkshop local` and by the CLI's data commands, so both see the same data.
 Only one process may own a data dir at a time (an exclusive lock file says so clearly).
+
+Webhooks: on AWS an EventBridge rule (infra/constructs/webhook_trigger.py) starts the webhook_delivery
+state machine for every order event endpoints may subscribe to. moto's EventBridge delivers to no Step
+Functions target, so `persist` stands in for that rule: each such event it puts on the local bus is also
+handed to a starter thread, which starts a Standard execution of the same ASL with the same input (the
+EventBridge event) and does not wait for it. The thread never takes the invocation lock, so the
+execution's steps simply queue behind the request in flight. Endpoints on 127.0.0.1 are allowed here
+(TALKSHOP_WEBHOOK_ALLOW_LOOPBACK); TALKSHOP_LOCAL_FAST_RETRIES shortens that state machine's retry waits
+to a second (for tests; the ASL file keeps its production values).
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
+import logging
 import os
+import queue
 import secrets
+import threading
+import uuid
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from talkshop.api import context
-from talkshop.api.state_machines import STATE_MACHINES
+from talkshop.api.state_machines import STATE_MACHINES, WEBHOOK_DELIVERY
+from talkshop.commerce.webhooks import ALLOW_LOOPBACK_VARIABLE, SUBSCRIBABLE_EVENTS
 from talkshop.errors import TalkshopError
+from talkshop.events.publisher import EVENT_SOURCE, recorded_events
 from talkshop.local import lambdas, moto_tuning, stepfunctions
 from talkshop.local.persistence import TableJournal
 from talkshop.local.resources import create_idempotency_table, create_table
@@ -34,6 +50,9 @@ from talkshop.settings import (
 )
 
 if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
+
+    from talkshop.ontology.model import Event
     from talkshop.search.local_index import LocalSearchIndex
 
 DEFAULT_DATA_DIR = Path(".talkshop")
@@ -42,6 +61,9 @@ LOCAL_REGION = "eu-west-1"
 LOCAL_EVENT_BUS = "talkshop-local"
 # Idempotency-Key records are not journalled: like their 24-hour expiry, a restart forgets them.
 LOCAL_IDEMPOTENCY_TABLE = "talkshop-idempotency"
+# Set (1/true/yes) to wait about a second between the webhook state machine's retries instead of minutes.
+FAST_RETRIES_VARIABLE = "TALKSHOP_LOCAL_FAST_RETRIES"
+_STOP_STARTING = None  # what tells the webhook starter thread to end
 
 
 class DataDirInUse(TalkshopError):
@@ -50,6 +72,43 @@ class DataDirInUse(TalkshopError):
 
 def demo_catalog_path() -> Path:
     return Path(str(resources.files("talkshop") / "demo" / "catalog.json"))
+
+
+def eventbridge_event(event: Event, region: str, account_id: str) -> dict[str, Any]:
+    """The event as EventBridge hands it to a rule's Step Functions target: the execution's input."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": event.type.value,
+        "source": EVENT_SOURCE,
+        "account": account_id,
+        "time": event.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [],
+        "detail": json.loads(event.model_dump_json()),
+    }
+
+
+def with_fast_retries(definition: str) -> str:
+    """The ASL with every Retry waiting about a second (IntervalSeconds 1, no backoff growth), its
+    MaxAttempts and everything else unchanged."""
+
+    def shorten(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "Retry" in node:
+                node["Retry"] = [
+                    {**retrier, "IntervalSeconds": 1, "BackoffRate": 1.0}
+                    | ({"MaxDelaySeconds": 1} if "MaxDelaySeconds" in retrier else {})
+                    for retrier in node["Retry"]
+                ]
+            for value in node.values():
+                shorten(value)
+        elif isinstance(node, list):
+            for value in node:
+                shorten(value)
+        return node
+
+    return json.dumps(shorten(json.loads(definition)))
 
 
 def _configure_environment(data_dir: Path) -> tuple[str, str]:
@@ -66,6 +125,8 @@ def _configure_environment(data_dir: Path) -> tuple[str, str]:
             "POWERTOOLS_METRICS_DISABLED": "true",
             SEARCH_BACKEND_VARIABLE: LOCAL_SEARCH,
             SEARCH_INDEX_DIR_VARIABLE: str(data_dir / "search"),
+            # Endpoints on this machine (a developer's receiver on 127.0.0.1) are legitimate here.
+            ALLOW_LOOPBACK_VARIABLE: "true",
         }
     )
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -82,8 +143,17 @@ def _configure_environment(data_dir: Path) -> tuple[str, str]:
 
 
 class LocalAws:
-    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR) -> None:
+    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR, fast_retries: bool | None = None) -> None:
         self.data_dir = data_dir
+        self.fast_retries = (
+            os.environ.get(FAST_RETRIES_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+            if fast_retries is None
+            else fast_retries
+        )
+        # The EventBridge events whose webhook_delivery executions are still to start (see the module).
+        self._webhook_events: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._webhook_starter: threading.Thread | None = None
+        self._stepfunctions: SFNClient | None = None
         self._lock: IO[str] | None = None
         # One invocation at a time in this process: requests, the sweeper, the state machines' steps.
         self.lock = lambdas.InvocationLock()
@@ -104,7 +174,8 @@ class LocalAws:
         self.stop()
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Owner only: the journal holds webhook signing secrets and the admin key file is here.
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock = (self.data_dir / "lock").open("w")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -136,12 +207,36 @@ class LocalAws:
     def _start_state_machines(self) -> None:
         """The state machines from statemachines/*.asl.json, their Lambda steps run in this process;
         each caller finds its state machine's ARN in the variable the CDK app sets on AWS."""
+        client = boto3.client("stepfunctions")
         arns = stepfunctions.start_state_machines(
-            boto3.client("stepfunctions"), STATE_MACHINES, self.lock.step, LOCAL_REGION, DEFAULT_ACCOUNT_ID
+            client, STATE_MACHINES, self.lock.step, LOCAL_REGION, DEFAULT_ACCOUNT_ID
         )
         for spec in STATE_MACHINES:
             os.environ[spec.arn_variable] = arns[spec.name]
         get_settings.cache_clear()
+        webhook_delivery = arns[WEBHOOK_DELIVERY.name]
+        if self.fast_retries:
+            definition = client.describe_state_machine(stateMachineArn=webhook_delivery)["definition"]
+            client.update_state_machine(
+                stateMachineArn=webhook_delivery, definition=with_fast_retries(definition)
+            )
+        self._stepfunctions = client
+        self._webhook_starter = threading.Thread(
+            target=self._start_webhook_deliveries, args=(client, webhook_delivery), daemon=True
+        )
+        self._webhook_starter.start()
+
+    def _start_webhook_deliveries(self, client: SFNClient, state_machine_arn: str) -> None:
+        """The local stand-in for the EventBridge rule's target: one execution per queued event, started
+        without waiting for it and without the invocation lock (its steps take the lock themselves)."""
+        while (event := self._webhook_events.get()) is not None:  # None: _STOP_STARTING
+            try:
+                # Named after the EventBridge event, as unique as the names EventBridge gives.
+                client.start_execution(
+                    stateMachineArn=state_machine_arn, name=str(event["id"]), input=json.dumps(event)
+                )
+            except Exception as error:  # one event lost must not stop the others (EventBridge retries)
+                logging.getLogger(__name__).warning("webhook delivery not started: %r", error)
 
     def persist(self) -> None:
         """Make every change so far durable, searchable and published (called after each state-
@@ -156,7 +251,15 @@ class LocalAws:
             report = context.search_indexer().apply(entity_changes(records))
             if report.indexed or report.removed:
                 self._save_search_index()
-            context.event_publisher().publish(records)
+            published = context.event_publisher().publish(records)
+            self._trigger_webhooks(records, set(published.failed))
+
+    def _trigger_webhooks(self, records: list[dict[str, Any]], failed: set[str]) -> None:
+        """What the EventBridge rule does on AWS: every order event endpoints may subscribe to that went
+        onto the bus starts a webhook delivery (queued here, started by the starter thread)."""
+        for recorded in recorded_events(records):
+            if recorded.event.type.value in SUBSCRIBABLE_EVENTS and recorded.sequence_number not in failed:
+                self._webhook_events.put(eventbridge_event(recorded.event, LOCAL_REGION, DEFAULT_ACCOUNT_ID))
 
     def _reconcile_search_index(self) -> None:
         """Bring the saved index in line with the restored table: index every product (vectors of
@@ -179,6 +282,21 @@ class LocalAws:
         assert isinstance(index, LocalSearchIndex), "the local runtime configures the local search backend"
         return index
 
+    def _stop_webhook_deliveries(self) -> None:
+        """Start what is queued, then stop the executions still running (retrying): their steps must
+        not outlive the mock. A restart does not resume them; redeliver from the API."""
+        if self._webhook_starter is None or self._stepfunctions is None:
+            return
+        self._webhook_events.put(_STOP_STARTING)
+        self._webhook_starter.join(timeout=10)
+        self._webhook_starter = None
+        arn = os.environ.get(WEBHOOK_DELIVERY.arn_variable, "")
+        running = self._stepfunctions.list_executions(stateMachineArn=arn, statusFilter="RUNNING")
+        for execution in running["executions"]:
+            self._stepfunctions.stop_execution(
+                executionArn=execution["executionArn"], cause="The local runtime stopped."
+            )
+
     @property
     def search_dir(self) -> Path:
         return self.data_dir / "search"
@@ -188,6 +306,7 @@ class LocalAws:
             self.persist()
             self.journal.compact()
             self.journal = None
+        self._stop_webhook_deliveries()
         lambdas.uninstall()
         self._mock.stop()
         if self._lock:

@@ -52,7 +52,6 @@ class ThingType(StrEnum):
     WEBHOOK_ENDPOINT = "webhook_endpoint"
     WEBHOOK_DELIVERY = "webhook_delivery"
     ACP_CHECKOUT_SESSION = "acp_checkout_session"
-    ACP_IDEMPOTENCY_RECORD = "acp_idempotency_record"
 
 
 class ConnectionType(StrEnum):

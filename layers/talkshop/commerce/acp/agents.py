@@ -123,7 +123,7 @@ class AgentService:
             webhook_secret=secret,
         )
 
-    def _register_webhook(self, agent_id: str, endpoint: EndpointRequest) -> str:
+    def _register_webhook(self, agent_id: str, endpoint: EndpointRequest) -> str | None:
         """The agent's endpoint for its order events, as if the agent registered it (POST /api/webhooks)."""
         # Registering starts no delivery, so no state machine is needed here.
         service = WebhookService(self.repository, start_deliveries=lambda ids: None, clock=self.clock)

@@ -18,20 +18,18 @@ from typing import Any
 
 from talkshop.clock import Clock, utc_now
 from talkshop.commerce.acp.sessions import CheckoutRequest
-from talkshop.commerce.checkout_steps import CheckoutState, PaymentInstruction
+from talkshop.commerce.checkout import (
+    CheckoutCommand,
+    StepFunctionsCheckoutRunner,
+    finish_checkout,
+    start_checkout,
+)
+from talkshop.commerce.checkout_steps import CheckoutState
 from talkshop.commerce.model import CheckoutRecord, CheckoutStatus
 from talkshop.commerce.store import CommerceStore
 from talkshop.data.repository import Repository
-from talkshop.errors import TalkshopError
-
-DELEGATED_TOKEN_PREFIX = "vt_"  # noqa: S105 - a prefix, not a secret
 
 FlowRunner = Callable[[CheckoutState], object]
-
-
-def payment_provider_of(token: str) -> str:
-    """How the record names the payment: an ACP delegated token, or a card token of the provider."""
-    return "acp_delegated" if token.startswith(DELEGATED_TOKEN_PREFIX) else "card_token"
 
 
 def checkout_id_for(idempotency_key: str) -> str:
@@ -49,44 +47,18 @@ class CoreCheckout:
         existing = self.store.checkouts.get(checkout_id)
         if existing is not None and existing.value.status != CheckoutStatus.STARTED:
             return existing.value
-        if existing is None:
-            now = self.clock()
-            record = CheckoutRecord(
-                id=checkout_id,
-                cart_id=request.cart_id,
-                user_id=request.user_id,
-                discount_code=request.discount_code,
-                shipping_option=request.shipping_option,
-                address=request.address,
-                payment_provider=payment_provider_of(request.payment_token),
-                created_at=now,
-            )
-            work = self.store.repository.unit_of_work()
-            self.store.checkouts.stage_create(work, record, now)
-            try:
-                work.commit()
-            except TalkshopError as error:
-                if error.code != "checkout_exists":  # a concurrent retry wrote it: run the same one
-                    raise
-        self.run_flow(
-            CheckoutState(
-                checkout_id=checkout_id,
-                cart_id=request.cart_id,
-                user_id=request.user_id,
-                discount_code=request.discount_code,
-                shipping_option=request.shipping_option,
-                address=request.address,
-                payment=PaymentInstruction(
-                    provider=payment_provider_of(request.payment_token), token_ref=request.payment_token
-                ),
-                idempotency_key=request.idempotency_key,
-                agent_id=request.user_id,
-            )
+        command = CheckoutCommand(
+            cart_id=request.cart_id,
+            user_id=request.user_id,
+            shipping_option=request.shipping_option,
+            payment_token=request.payment_token,
+            address=request.address,
+            discount_code=request.discount_code,
+            agent_id=request.user_id,
         )
-        finished = self.store.checkouts.get(checkout_id)
-        if finished is None:
-            raise TalkshopError("The checkout record vanished.", code="checkout_not_found")
-        return finished.value
+        state = start_checkout(self.store, command, checkout_id, request.idempotency_key, self.clock)
+        final = self.run_flow(state)
+        return finish_checkout(self.store, state, final if isinstance(final, CheckoutState) else state)
 
 
 # Set by the infrastructure (and the local runtime) to the checkout state machine's ARN.
@@ -95,13 +67,4 @@ CHECKOUT_STATE_MACHINE_VARIABLE = "TALKSHOP_CHECKOUT_STATE_MACHINE_ARN"
 
 def state_machine_flow(state_machine_arn: str, client: Any = None) -> FlowRunner:
     """Runs the checkout state machine synchronously (an Express workflow: StartSyncExecution)."""
-
-    def run(state: CheckoutState) -> object:
-        import boto3
-
-        stepfunctions = client or boto3.client("stepfunctions")
-        return stepfunctions.start_sync_execution(
-            stateMachineArn=state_machine_arn, input=state.model_dump_json()
-        )
-
-    return run
+    return StepFunctionsCheckoutRunner(state_machine_arn, client).start

@@ -106,7 +106,8 @@ class CreateSessionRequest(Request):
 
 class UpdateSessionRequest(Request):
     buyer: Buyer | None = None
-    line_items: list[Item] | None = Field(default=None, max_length=50)
+    # At least one, as at creation: a session without items has nothing to price or pay (cancel it).
+    line_items: list[Item] | None = Field(default=None, min_length=1, max_length=50)
     fulfillment_details: FulfillmentDetails | None = None
     fulfillment_groups: list[dict[str, Any]] | None = None
     selected_fulfillment_options: list[SelectedFulfillmentOption] | None = Field(default=None, max_length=10)

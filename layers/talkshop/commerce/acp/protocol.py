@@ -2,6 +2,14 @@
 which API version (API-Version), Idempotency-Key on every POST, the request body checked against the
 version's schema, and every refusal as the spec's Error object (`{type, code, message, param?}`).
 
+Idempotency-Key is the API's one mechanism (talkshop.api.idempotency: Powertools idempotency in its own
+table), which already has ACP's semantics: a key is scoped to the agent and the endpoint (operation and
+session), the same body (as canonical JSON) replays the first answer, another body is refused, a retry
+while the first runs is refused as in flight. Only the answers are ACP's own: the spec's codes and
+statuses (400 idempotency_key_required, 422 idempotency_conflict, 409 idempotency_in_flight with
+Retry-After), `Idempotent-Replayed: true` on a replay, and which answers are kept: refusals are, like
+successes; a 5xx or a 409 (retry later) is not, so the agent's retry with the key runs again.
+
 Kept apart from the Lambda handler so that it runs and is tested without HTTP: the handler turns the
 event into an AcpRequest and the AcpAnswer back into a response.
 """
@@ -16,17 +24,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from talkshop.api.idempotency import KeyInFlight, KeyReused, Unrecorded, run_once, valid_key
 from talkshop.api.observability import logger
 from talkshop.auth import authenticate
 from talkshop.commerce.acp import legacy
 from talkshop.commerce.acp.agents import require_agent
-from talkshop.commerce.acp.idempotency import (
-    IdempotencyError,
-    IdempotencyStore,
-    StoredAnswer,
-    fingerprint,
-    require_key,
-)
 from talkshop.commerce.acp.model import (
     API_VERSION,
     CancelSessionRequest,
@@ -53,6 +55,20 @@ class Operation(StrEnum):
     CANCEL = "cancel"
 
 
+# The spec's answers to a key in use (status, code and message as in its examples).
+_KEY_REFUSALS: dict[type[Exception], tuple[int, str, str]] = {
+    KeyReused: (
+        422,
+        "idempotency_conflict",
+        "Idempotency-Key has already been used with a different request body",
+    ),
+    KeyInFlight: (
+        409,
+        "idempotency_in_flight",
+        "A request with this Idempotency-Key is currently being processed",
+    ),
+}
+
 _REQUEST_MODELS: dict[Operation, type[BaseModel]] = {
     Operation.CREATE: CreateSessionRequest,
     Operation.UPDATE: UpdateSessionRequest,
@@ -77,6 +93,11 @@ class AcpAnswer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+
+    def with_headers(self, headers: dict[str, str]) -> AcpAnswer:
+        """The answer with the request's echoed headers; a 409 (retry later) says when, as the spec asks."""
+        retry = {"Retry-After": "1"} if self.status == 409 else {}
+        return AcpAnswer(self.status, self.body, {**self.headers, **headers, **retry})
 
 
 class AcpRefusal(TalkshopError):
@@ -103,12 +124,12 @@ class AcpApi:
         repository: Repository,
         settings: Settings,
         sessions: CheckoutSessions,
-        idempotency: IdempotencyStore,
+        lambda_context: Any = None,
     ) -> None:
         self.repository = repository
         self.settings = settings
         self.sessions = sessions
-        self.idempotency = idempotency
+        self.lambda_context = lambda_context
 
     def handle(self, request: AcpRequest) -> AcpAnswer:
         echo = {name: value for name, value in (("Request-Id", request.request_id),) if value}
@@ -117,28 +138,49 @@ class AcpApi:
             version = negotiate_version(request.api_version)
             echo["API-Version"] = version
             if request.operation == Operation.GET:
-                return self._answer(self._run(request, agent_id, version, None), version, echo)
+                return self._attempt(request, agent_id, version, None).with_headers(echo)
             key = require_key(request.idempotency_key)
             echo["Idempotency-Key"] = key
-            parsed = parse_body(request.operation, version, request.body)
-            scope = f"{agent_id} {request.operation} {request.session_id or ''}"
-            replay = self.idempotency.begin(scope, key, fingerprint(request.body))
-            if replay is not None:
-                return AcpAnswer(replay.status, replay.body, {**echo, "Idempotent-Replayed": "true"})
-            try:
-                answer = self._answer(self._run(request, agent_id, version, parsed), version, echo)
-            except TalkshopError as error:
-                answer = refusal_answer(error, echo)
-            except Exception:
-                self.idempotency.abandon(scope, key)
-                raise
-            if answer.status >= 500:
-                self.idempotency.abandon(scope, key)
-            else:
-                self.idempotency.finish(scope, key, StoredAnswer(status=answer.status, body=answer.body))
-            return answer
+            document = read_json(request.body)
+            parsed = parse_body(request.operation, version, document)
+            outcome = run_once(
+                f"acp:{request.operation}:{request.session_id or ''}",
+                f"agent:{agent_id}",
+                key,
+                document,
+                lambda: self._recorded(request, agent_id, version, parsed),
+                self.lambda_context,
+            )
+        except (KeyReused, KeyInFlight) as used:
+            return refusal_answer(AcpRefusal(*_KEY_REFUSALS[type(used)]), echo)
         except TalkshopError as error:
             return refusal_answer(error, echo)
+        answer = AcpAnswer(int(outcome.answer["status"]), outcome.answer["body"])
+        return answer.with_headers({**echo, **({"Idempotent-Replayed": "true"} if outcome.replayed else {})})
+
+    def _attempt(
+        self, request: AcpRequest, agent_id: str, version: str, parsed: BaseModel | None
+    ) -> AcpAnswer:
+        """The operation's answer, or its refusal, in the version's shapes."""
+        try:
+            answer = self._run(request, agent_id, version, parsed)
+        except TalkshopError as error:
+            return refusal_answer(error, {})
+        body = answer.session.wire()
+        if version == legacy.API_VERSION:
+            body = legacy.session_out(body)
+        return AcpAnswer(answer.status, body)
+
+    def _recorded(
+        self, request: AcpRequest, agent_id: str, version: str, parsed: BaseModel | None
+    ) -> dict[str, Any]:
+        """The attempt's answer as its key records it; a failure on our side or a retry-later refusal is
+        not recorded (Unrecorded), so the agent's retry with the same key runs the operation again."""
+        answer = self._attempt(request, agent_id, version, parsed)
+        recorded = {"status": answer.status, "body": answer.body}
+        if answer.status >= 500 or answer.status == 409:
+            raise Unrecorded(recorded)
+        return recorded
 
     def _run(
         self, request: AcpRequest, agent_id: str, version: str, parsed: BaseModel | None
@@ -158,11 +200,15 @@ class AcpApi:
         }
         return operations[request.operation]()
 
-    def _answer(self, answer: SessionAnswer, version: str, echo: dict[str, str]) -> AcpAnswer:
-        body = answer.session.wire()
-        if version == legacy.API_VERSION:
-            body = legacy.session_out(body)
-        return AcpAnswer(answer.status, body, dict(echo))
+
+def require_key(key: str | None) -> str:
+    if not key or not key.strip():
+        raise AcpRefusal(400, "idempotency_key_required", "Idempotency-Key header is required")
+    if not valid_key(key):
+        raise AcpRefusal(
+            400, "invalid_idempotency_key", "Idempotency-Key must be at most 255 printable characters"
+        )
+    return key
 
 
 def negotiate_version(requested: str | None) -> str:
@@ -184,13 +230,19 @@ def negotiate_version(requested: str | None) -> str:
     return version
 
 
-def parse_body(operation: Operation, version: str, body: bytes) -> BaseModel:
+def read_json(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object (an empty body is an empty object)."""
     try:
         document = json.loads(body) if body.strip() else {}
     except ValueError:
         raise AcpRefusal(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise AcpRefusal(400, "invalid_request", "The request body must be a JSON object.", param="$")
+    return document
+
+
+def parse_body(operation: Operation, version: str, document: dict[str, Any]) -> BaseModel:
+    """The request as the operation's 2026-04-17 model (a 2025-09-29 body mapped onto it first)."""
     if version == legacy.API_VERSION:
         document = legacy.request_in(operation, document)
     elif operation == Operation.CREATE and "currency" not in document:
@@ -223,8 +275,9 @@ def refusal_answer(error: TalkshopError, headers: dict[str, str]) -> AcpAnswer:
     details = error.details if isinstance(error.details, dict) else {}
     status = error.status
     # Our 422 (invalid input) and 409 (state conflicts) mean other things in ACP: there 422 and 409 are
-    # the idempotency refusals, so the rest answers as the spec's generic invalid request.
-    if status in (409, 422) and not isinstance(error, IdempotencyError) and error.code != "concurrent_update":
+    # the idempotency refusals (AcpRefusal), so the rest answers as the spec's generic invalid request;
+    # but a lost race on the session (concurrent_update) is a 409: retry.
+    if status in (409, 422) and not isinstance(error, AcpRefusal) and error.code != "concurrent_update":
         status = 400
     refusal = Error(
         type=kind,
@@ -233,8 +286,7 @@ def refusal_answer(error: TalkshopError, headers: dict[str, str]) -> AcpAnswer:
         param=getattr(error, "param", None) or details.get("param"),
         supported_versions=getattr(error, "supported_versions", None),
     )
-    extra = {"Retry-After": "1"} if status == 409 else {}
-    return AcpAnswer(status, refusal.wire(), {**headers, **extra})
+    return AcpAnswer(status, refusal.wire()).with_headers(headers)
 
 
 def _session_id(request: AcpRequest) -> str:

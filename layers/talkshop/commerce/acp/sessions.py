@@ -30,7 +30,7 @@ from talkshop.clock import Clock, utc_now
 from talkshop.commerce.acp import model as acp
 from talkshop.commerce.carts import CartService
 from talkshop.commerce.discounts import DiscountRefused, DiscountService
-from talkshop.commerce.feed import Shop
+from talkshop.commerce.feed import LIMITED_STOCK_THRESHOLD, Policy, Shop
 from talkshop.commerce.model import Address, Cart, CartLine, CheckoutRecord, CheckoutStatus, Order, Quote
 from talkshop.commerce.pricing import DEFAULT_SHIPPING, SHIPPING_OPTIONS
 from talkshop.commerce.store import CommerceStore, Loaded
@@ -39,8 +39,10 @@ from talkshop.errors import Conflict, InvalidInput, NotFound, TalkshopError
 from talkshop.ontology.model import Dimension, EntityRef, ThingType
 from talkshop.search.service import format_price
 
-# A line "low in stock" below this many units: the agent is warned, the buyer may hurry.
-LOW_STOCK = 3
+# A line "low in stock" below this many units (as the feed announces it): the agent is warned.
+LOW_STOCK = LIMITED_STOCK_THRESHOLD
+# Tries to record a completed checkout's order on a session that keeps changing meanwhile.
+_COMPLETION_WRITES = 3
 
 
 class SessionStatus(StrEnum):
@@ -194,14 +196,7 @@ class CheckoutSessions:
         if request.fulfillment_details is not None:
             changes["fulfillment_details"] = _dump(request.fulfillment_details)
         if request.selected_fulfillment_options:
-            option_id = request.selected_fulfillment_options[0].option_id
-            if option_id not in SHIPPING_OPTIONS:
-                raise InvalidInput(
-                    f"Unknown fulfillment option {option_id!r}.",
-                    code="invalid_fulfillment_option",
-                    details={"param": "$.selected_fulfillment_options[0].option_id"},
-                )
-            changes["shipping_option"] = option_id
+            changes["shipping_option"] = _shipping_option(request.selected_fulfillment_options)
         if request.coupons is not None or request.discounts is not None:
             changes["discount_codes"] = _codes(request.coupons, request.discounts)
         if request.order_notes is not None:
@@ -248,26 +243,49 @@ class CheckoutSessions:
                 idempotency_key=f"acp-{session.id}-{stored.version}",
             )
         )
-        now = self.clock()
         if record.status == CheckoutStatus.COMPLETED and record.order_id:
-            finished = session.model_copy(
-                update={"status": SessionStatus.COMPLETED, "order_id": record.order_id, "updated_at": now}
-            )
-        else:
-            failure = record.failure
-            finished = session.model_copy(
-                update={
-                    "last_failure": {
-                        "code": failure.code if failure else "checkout_failed",
-                        "message": failure.message if failure else "The checkout failed.",
-                    },
-                    "updated_at": now,
-                }
-            )
+            completion: dict[str, Any] = {"status": SessionStatus.COMPLETED, "order_id": record.order_id}
+            if request.buyer is not None:
+                completion["buyer"] = session.buyer
+            completed = self._record_order(agent_id, stored, session, completion)
+            return SessionAnswer(200, self._render(completed, self._cart(completed).value))
+        failure = record.failure
+        now = self.clock()
+        failed = session.model_copy(
+            update={
+                "last_failure": {
+                    "code": failure.code if failure else "checkout_failed",
+                    "message": failure.message if failure else "The checkout failed.",
+                },
+                "updated_at": now,
+            }
+        )
         work = self.repository.unit_of_work()
-        work.replace(stored, _data(finished), _index(finished), now, lambda: _changed(session_id))
+        work.replace(stored, _data(failed), _index(failed), now, lambda: _changed(session_id))
         work.commit()
-        return SessionAnswer(200, self._render(finished, self._cart(finished).value))
+        return SessionAnswer(200, self._render(failed, self._cart(failed).value))
+
+    def _record_order(
+        self, agent_id: str, stored: StoredEntity, session: AcpSession, completion: dict[str, Any]
+    ) -> AcpSession:
+        """The session completed with its order. The order exists, so this write must land: a change that
+        raced in while the checkout ran (an update, a cancel) is read again and the completion applied on
+        top of it, rather than answering 409 for a session whose buyer has paid."""
+        session_id = session.id
+        for _ in range(_COMPLETION_WRITES):
+            now = self.clock()
+            completed = session.model_copy(update={**completion, "updated_at": now})
+            work = self.repository.unit_of_work()
+            work.replace(stored, _data(completed), _index(completed), now, lambda: _changed(session_id))
+            try:
+                work.commit()
+            except TalkshopError as error:
+                if error.code != "concurrent_update":
+                    raise
+                stored, session = self._session(agent_id, session_id)
+                continue
+            return completed
+        raise _changed(session_id)
 
     def cancel(self, agent_id: str, session_id: str, request: acp.CancelSessionRequest) -> SessionAnswer:
         stored, session = self._session(agent_id, session_id)
@@ -336,10 +354,13 @@ class CheckoutSessions:
     ) -> list[CartLine]:
         """The cart's lines for the items (an id listed twice adds up), prices frozen at first add."""
         quantities: dict[str, int] = {}
-        for item in items:
+        first_index: dict[str, int] = {}  # where the request first names the item, for `param`
+        for index, item in enumerate(items):
             quantities[item.id] = quantities.get(item.id, 0) + item.quantity
+            first_index.setdefault(item.id, index)
         lines = []
-        for index, (product_id, quantity) in enumerate(quantities.items()):
+        for product_id, quantity in quantities.items():
+            index = first_index[product_id]
             product = products[product_id]
             if product.currency != currency:
                 raise InvalidInput(
@@ -446,7 +467,7 @@ class CheckoutSessions:
             unit_amount=line.unit_price,
             product_id=line.product_id,
             category=product.category if product else None,
-            availability_status=_availability(stock),
+            availability_status=line_availability(stock),
             available_quantity=stock,
             max_quantity_per_order=acp.MAX_QUANTITY,
             totals=_line_totals(line.amount, discount),
@@ -496,11 +517,10 @@ class CheckoutSessions:
         }
 
     def _links(self) -> list[acp.Link]:
-        base = self.shop.public_url
         return [
-            acp.Link(type="terms_of_use", url=f"{base}/legal/terms"),
-            acp.Link(type="privacy_policy", url=f"{base}/legal/privacy"),
-            acp.Link(type="return_policy", url=f"{base}/legal/returns"),
+            acp.Link(type="terms_of_use", url=self.shop.policy_url(Policy.TERMS)),
+            acp.Link(type="privacy_policy", url=self.shop.policy_url(Policy.PRIVACY)),
+            acp.Link(type="return_policy", url=self.shop.policy_url(Policy.RETURNS)),
         ]
 
     def _order_view(self, session: AcpSession) -> acp.Order | None:
@@ -542,7 +562,7 @@ def _line_item_id(product_id: str) -> str:
     return f"li_{product_id}"
 
 
-def _availability(stock: int) -> str:
+def line_availability(stock: int) -> str:
     if stock <= 0:
         return "out_of_stock"
     return "low_stock" if stock < LOW_STOCK else "in_stock"
@@ -668,6 +688,24 @@ def _payment_token(payment: acp.PaymentData) -> str:
             details={"param": "$.payment_data.instrument"},
         )
     return payment.instrument.credential.token
+
+
+def _shipping_option(selected: Sequence[acp.SelectedFulfillmentOption]) -> str:
+    """The shipping option chosen: we offer shipping only, one option for the whole cart."""
+    choice = selected[0]
+    if choice.type != "shipping":
+        raise InvalidInput(
+            f"Only shipping is offered, not {choice.type}.",
+            code="invalid_fulfillment_option",
+            details={"param": "$.selected_fulfillment_options[0].type"},
+        )
+    if choice.option_id not in SHIPPING_OPTIONS:
+        raise InvalidInput(
+            f"Unknown fulfillment option {choice.option_id!r}.",
+            code="invalid_fulfillment_option",
+            details={"param": "$.selected_fulfillment_options[0].option_id"},
+        )
+    return choice.option_id
 
 
 def _dump(model: BaseModel | None) -> dict[str, Any] | None:

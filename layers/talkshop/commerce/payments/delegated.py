@@ -208,6 +208,10 @@ class DelegatedPayments:
     def void(self, authorisation_id: str, idempotency_key: str) -> None:
         self._provider.void(authorisation_id, idempotency_key)
 
+    def void_attempt(self, authorise_key: str, idempotency_key: str, since: datetime) -> None:
+        # A vt_ token is authorised through the provider under the same key, like any other token.
+        self._provider.void_attempt(authorise_key, idempotency_key, since)
+
     def _spend(self, token: str, idempotency_key: str, authorisation: Authorisation) -> None:
         """Record the one use of the allowance; if another key spent it meanwhile, release our hold."""
         stored = self._stored(token)

@@ -7,6 +7,7 @@ never reach our code, storage or logs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,11 @@ class PaymentProvider(Protocol):
     `authorise` returns an Authorisation with status "authorised" or raises PaymentDeclined /
     PaymentUnavailable; `capture` and `void` raise PaymentUnavailable when the provider cannot answer
     and PaymentDeclined when the authorisation cannot be captured (expired, already voided).
+
+    `void_attempt` voids whatever `authorise` held under `authorise_key`, found by that key alone: the
+    compensation of an authorise call whose answer was lost (the step crashed or timed out after the
+    provider authorised). It does nothing when that call held nothing; `since` bounds the search (no
+    authorisation under the key is older than it).
     """
 
     name: str
@@ -69,3 +75,5 @@ class PaymentProvider(Protocol):
     def capture(self, authorisation_id: str, idempotency_key: str) -> None: ...
 
     def void(self, authorisation_id: str, idempotency_key: str) -> None: ...
+
+    def void_attempt(self, authorise_key: str, idempotency_key: str, since: datetime) -> None: ...

@@ -10,15 +10,23 @@ connection failures and 5xx are PaymentUnavailable (retryable).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 import stripe
-from stripe.params import PaymentMethodCreateParamsCard
+from stripe.params import PaymentIntentListParams, PaymentMethodCreateParamsCard
 
 from talkshop.commerce.payments.model import Authorisation, PaymentDeclined, PaymentUnavailable
 from talkshop.errors import Conflict, InvalidInput
 
 PROVIDER_NAME = "stripe"
+AUTHORISE_KEY_METADATA = "talkshop_authorise_key"
+# Intents that may still hold funds or be confirmed: the ones a void cancels.
+_CANCELABLE = frozenset(
+    {"requires_capture", "requires_payment_method", "requires_confirmation", "requires_action", "processing"}
+)
+# Clock skew between us and Stripe allowed for when listing intents created since a moment.
+_SKEW_S = 300
 # Short enough that a Step Functions task fails and retries instead of hanging on a stuck connection.
 REQUEST_TIMEOUT_S = 10.0
 _Result = TypeVar("_Result")
@@ -50,6 +58,8 @@ class StripeProvider:
                     "allowed_payment_method_types": ["card"],
                     "capture_method": "manual",
                     "confirm": True,
+                    # How the intent is found again when this call's answer is lost (void_attempt).
+                    "metadata": {AUTHORISE_KEY_METADATA: idempotency_key},
                 },
                 {"idempotency_key": idempotency_key},
             )
@@ -95,6 +105,21 @@ class StripeProvider:
         except PaymentDeclined:
             if self._status(authorisation_id) != "canceled":
                 raise
+
+    def void_attempt(self, authorise_key: str, idempotency_key: str, since: datetime) -> None:
+        """Cancel the intent `authorise` created under `authorise_key`, found by its metadata among the
+        intents created since `since`. Listing is strongly consistent (the search API is not: an intent
+        created a moment ago may not be searchable yet), and the window is one checkout's."""
+        params: PaymentIntentListParams = {
+            "created": {"gte": int(since.timestamp()) - _SKEW_S},
+            "limit": 100,
+        }
+        intents = _call(lambda: self._client.v1.payment_intents.list(params))
+        for intent in _call(lambda: list(intents.auto_paging_iter())):
+            metadata, name = intent.metadata, AUTHORISE_KEY_METADATA
+            key = metadata[name] if metadata and name in metadata else None
+            if key == authorise_key and intent.status in _CANCELABLE:
+                self.void(intent.id, idempotency_key)
 
     def tokenise_card(self, number: str, exp_month: str | None, exp_year: str | None, cvc: str | None) -> str:
         """A Stripe PaymentMethod id for a card handed to us by an ACP agent (delegated payment)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -118,17 +119,13 @@ class TestPaymentProvider:
         self._change(self._existing(authorisation_id), captured)
 
     def void(self, authorisation_id: str, idempotency_key: str) -> None:
-        def voided(payment: TestPayment) -> TestPayment:
-            if payment.state in ("voided", "declined", "unavailable"):
-                return payment  # nothing is held: voiding is a no-op, so compensation can always run
-            if payment.state == "captured":
-                raise PaymentDeclined(
-                    f"Authorisation {authorisation_id} was captured; it needs a refund, not a void.",
-                    code="authorisation_captured",
-                )
-            return payment.model_copy(update={"state": "voided", "void_key": idempotency_key})
+        self._change(self._existing(authorisation_id), _voided_by(idempotency_key))
 
-        self._change(self._existing(authorisation_id), voided)
+    def void_attempt(self, authorise_key: str, idempotency_key: str, since: datetime) -> None:
+        """Void what `authorise` held under `authorise_key` (the payment is stored under that key)."""
+        stored = self._repository.get(_payment_ref(authorise_key))
+        if stored is not None:
+            self._change(stored, _voided_by(idempotency_key))
 
     def tokenise_card(self, number: str, exp_month: str | None, exp_year: str | None, cvc: str | None) -> str:
         """The test token a delegated card stands for (see `card_token`); nothing else is kept."""
@@ -185,6 +182,20 @@ class TestPaymentProvider:
             return after
 
 
+def _voided_by(idempotency_key: str) -> Callable[[TestPayment], TestPayment]:
+    def voided(payment: TestPayment) -> TestPayment:
+        if payment.state in ("voided", "declined", "unavailable"):
+            return payment  # nothing is held: voiding is a no-op, so compensation can always run
+        if payment.state == "captured":
+            raise PaymentDeclined(
+                "The authorisation was captured; it needs a refund, not a void.",
+                code="authorisation_captured",
+            )
+        return payment.model_copy(update={"state": "voided", "void_key": idempotency_key})
+
+    return voided
+
+
 def card_token(card_number: str) -> str:
     """The test token a card number stands for: Stripe's decline and processing-error test cards map
     to spt_test_decline and spt_test_transient, any other valid number to spt_test_ok."""
@@ -228,6 +239,9 @@ def _outcome(ref: EntityRef, payment: TestPayment) -> Authorisation:
     error: TalkshopError | None = None
     if payment.state == "declined":
         error = PaymentDeclined("The test card was declined (spt_test_decline).", code="card_declined")
+    elif payment.state == "voided":
+        # A replay after the compensation voided it: the hold is gone, so it is not an authorisation.
+        error = PaymentDeclined("The authorisation was voided.", code="authorisation_voided")
     elif payment.state == "unavailable":
         error = PaymentUnavailable(
             "The test provider is briefly unavailable (spt_test_transient); retry with the same key.",
