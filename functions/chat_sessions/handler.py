@@ -1,5 +1,6 @@
 """Chat sessions: start a chat, read one with its history, list a shopper's chats, correct what the
-advisor inferred and give feedback. A chat is visible only to its shopper's token and the admin."""
+advisor inferred, give feedback and delete a chat. A chat is visible only to its shopper's token and the
+admin."""
 
 from typing import Annotated
 
@@ -60,6 +61,22 @@ def start_chat(request: StartChatRequest) -> Response[StartedChat]:
 )
 def read_chat(id: SessionId) -> Response[SessionView]:
     return json_response(SessionView.of(chat_sessions().get(id, caller(app))))
+
+
+@app.delete(
+    "/api/chat/session/<id>",
+    summary="Delete a chat for good",
+    description="Removes the chat from storage: its messages, events, recommendations and their edges, and "
+    "the code it offered. The shopper's orders stay (without message text), and so does what the advisor "
+    "remembers of the shopper across chats. For the chat's shopper and the admin; to anyone else the chat "
+    "does not exist (404).",
+    tags=["chat"],
+    responses={204: {"description": "Deleted"}, **error_responses(401, 404, 409, 422)},
+)
+def delete_chat(id: SessionId) -> Response[None]:
+    chat_sessions().delete(id, caller(app))
+    metrics.add_metric(name="ChatsDeleted", unit=MetricUnit.Count, value=1)
+    return Response(status_code=204)
 
 
 @app.get(

@@ -17,6 +17,11 @@ from talkshop.api import cors
 from talkshop.api.routes import ROUTES
 
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
+#: Responses API Gateway passes on as bytes when a function returns them base64-encoded (the chat
+#: history's PDF export). It does so only when the request's *first* Accept type is one of these, which a
+#: browser's link click never is: the web client's CloudFront function sets Accept on .pdf URLs
+#: (infra/constructs/web.py). Everything else, request bodies included, stays text.
+BINARY_MEDIA_TYPES: tuple[str, ...] = ("application/pdf",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Api(Construct):
             "RestApi",
             description="Talkshop API: catalog, search, advisor and checkout for chat front ends",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             # Execution logging needs the account-level CloudWatch role (AWS::ApiGateway::Account).
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
@@ -87,13 +93,12 @@ class Api(Construct):
                 ),
             ),
         )
-        #: The stage's URL without the trailing slash, built from the API's id rather than from its stage,
-        #: so the functions behind the API can be told it (``rest_api.url`` depends on the deployment, which
-        #: depends on the functions: a cycle).
+        #: The API's host name and its stage, which CloudFront forwards the web client's requests to. Built
+        #: from the API's id rather than taken from the stage, so the functions behind the API may name the
+        #: distribution (``rest_api.url`` depends on the deployment, which depends on the functions: a cycle).
         stack = Stack.of(self)
-        self.base_url = (
-            f"https://{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{stage_name}"
-        )
+        self.domain_name = f"{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}"
+        self.stage_name = stage_name
         # The stack exports the URL itself (ApiUrl); drop the RestApi's automatic duplicate output.
         self.rest_api.node.try_remove_child("Endpoint")
         self.request_validator = self.rest_api.add_request_validator(

@@ -183,13 +183,14 @@ class TalkshopFunction(Construct):
             layers.append(llm.layer)
             llm.secret.grant_read(self.role)
             environment |= {**llm.environment, LLM_SECRET_VARIABLE: llm.secret.secret_arn}
+        if shared.payments is not None:
+            # Every function knows the provider's name (pages say whether a card is charged); only
+            # the ones that charge get its layer and secret key.
+            environment[PAYMENTS_VARIABLE] = shared.payments.provider
         if spec.uses_payments and shared.payments is not None:
             layers.append(shared.payments.layer)
             shared.payments.secret.grant_read(self.role)
-            environment |= {
-                PAYMENTS_VARIABLE: shared.payments.provider,
-                STRIPE_SECRET_VARIABLE: shared.payments.secret.secret_arn,
-            }
+            environment[STRIPE_SECRET_VARIABLE] = shared.payments.secret.secret_arn
         if spec.uses_idempotency and shared.idempotency is not None:
             environment |= shared.idempotency.grant_use(self.role)
         self.function = lambda_.Function(

@@ -36,7 +36,7 @@ from infra.constructs.functions import (
     TalkshopFunction,
     function_construct_id,
 )
-from talkshop.api.routes import ACP, COMMERCE, WEBHOOKS, FunctionSpec
+from talkshop.api.routes import ACP, COMMERCE, WEB, WEBHOOKS, FunctionSpec
 from talkshop.api.state_machines import (
     CHECKOUT,
     STATE_MACHINES,
@@ -48,7 +48,7 @@ from talkshop.api.state_machines import (
 
 #: State machine name -> the API functions that start it.
 STARTERS: Mapping[str, tuple[FunctionSpec, ...]] = {
-    CHECKOUT.name: (COMMERCE, ACP),
+    CHECKOUT.name: (COMMERCE, ACP, WEB),  # WEB: the checkout page's Complete purchase
     WEBHOOK_DELIVERY.name: (WEBHOOKS,),
 }
 #: Step Functions writes its logs through CloudWatch Logs' vended-log delivery; a group under this

@@ -38,7 +38,8 @@ def _methods(resources: Resources) -> dict[tuple[str, str], dict[str, Any]]:
     """(HTTP method, path) -> properties of each AWS::ApiGateway::Method."""
     paths = _resource_paths(resources)
     return {
-        (properties["HttpMethod"], paths[properties["ResourceId"]["Ref"]]): properties
+        # A method of the root resource (GET /) names it with Fn::GetAtt RootResourceId, not a Ref.
+        (properties["HttpMethod"], paths.get(properties["ResourceId"].get("Ref", ""), "/")): properties
         for resource in resources.values()
         if resource["Type"] == "AWS::ApiGateway::Method"
         for properties in [resource["Properties"]]

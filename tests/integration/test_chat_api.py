@@ -221,7 +221,7 @@ def test_the_sweeper_lambda_abandons_idle_chats() -> None:
     later = ChatSessions(context.chat_sessions().store, clock=lambda: utc_now() + timedelta(minutes=31))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sweeper, "chat_sessions", lambda: later)
-        assert sweeper.lambda_handler({}, LocalLambdaContext("chat_sweeper", 120, 512)) == {"abandoned": 1}
+        assert sweeper.lambda_handler({}, LocalLambdaContext("chat_sweeper", 120, 512))["abandoned"] == 1
     assert call("GET", f"/api/chat/session/{session_id}", token).json()["status"] == "abandoned"
 
 

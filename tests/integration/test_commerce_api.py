@@ -13,22 +13,24 @@ from talkshop.auth import ADMIN
 from talkshop.catalog.creators import CreatorService
 from talkshop.catalog.model import ProductInput
 from talkshop.catalog.service import CatalogService
-from talkshop.commerce.checkout_steps import STEPS
 from talkshop.commerce.store import CommerceStore
 from talkshop.data.repository import Repository
-from tests.commerce_fakes import InProcessCheckoutRunner, add_product, new_chat, new_shopper, stock_of
+from tests.commerce_fakes import (
+    InProcessCheckoutRunner,
+    add_product,
+    in_process_checkouts,
+    new_chat,
+    new_shopper,
+    stock_of,
+)
 from tests.conftest import ADMIN_KEY, table_snapshot
 from tests.integration.http import assert_error, call
 
 
 @pytest.fixture(autouse=True)
 def checkout_runner(table: Any) -> Iterator[InProcessCheckoutRunner]:
-    runner = InProcessCheckoutRunner(STEPS)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(context, "checkout_runner", lambda: runner)
-        context.checkout.cache_clear()
+    with in_process_checkouts() as runner:
         yield runner
-    context.checkout.cache_clear()
 
 
 @pytest.fixture

@@ -100,6 +100,9 @@ class ChatMessage(BaseModel):
     # Assistant messages: the cart the turn started a checkout with, and the discount code it offered.
     checkout_cart_id: str | None = None
     offered_code: str | None = None
+    # Assistant messages: the order this message confirms (one confirmation per order; the chat page
+    # anchors it as #order-<id>).
+    order_id: str | None = None
 
 
 class Usage(BaseModel):

@@ -36,6 +36,7 @@ from talkshop.advisor.chat_api import (
     StartedChat,
     UsageView,
 )
+from talkshop.advisor.confirmations import order_confirmation_text
 from talkshop.advisor.intents import Intent
 from talkshop.advisor.model import (
     IDLE_MINUTES_BEFORE_ABANDONED,
@@ -58,6 +59,7 @@ from talkshop.advisor.store import (
     AiRecommendation,
     ConversationStore,
     LoadedSession,
+    SessionPage,
     customer_ref,
     recommendation_id,
     session_ref,
@@ -72,7 +74,7 @@ from talkshop.search.service import format_price
 
 if TYPE_CHECKING:
     from talkshop.commerce.carts import CartService
-    from talkshop.commerce.model import Cart
+    from talkshop.commerce.model import Cart, Order
 
 # Far enough below DynamoDB's 400 KB item limit to leave room for the item's keys and indexes.
 MAX_SESSION_BYTES = 350_000
@@ -80,6 +82,10 @@ MAX_SESSION_BYTES = 350_000
 MEMORY_LIST_LIMIT = 50
 # Products per event kind in one turn: a runaway engine cannot overflow the turn's transaction.
 MAX_PRODUCTS_PER_EVENT_KIND = 10
+# Deleting a chat reads it again after a turn that raced it, this many times in all before a 409.
+DELETE_ATTEMPTS = 3
+# Reads and writes of a chat to append an order confirmation before giving up on a busy chat.
+CONFIRM_ORDER_ATTEMPTS = 3
 
 ChatEvent = TextDelta | ChatReply
 
@@ -254,6 +260,13 @@ class ChatSessions:
     def list_sessions(
         self, user_id: str | None, principal: Principal, *, limit: int, cursor: str | None
     ) -> SessionList:
+        page = self.sessions_page(user_id, principal, limit=limit, cursor=cursor)
+        return SessionList(
+            items=[SessionSummary.of(item) for item in page.sessions], next_cursor=page.next_cursor
+        )
+
+    def _whose_chats(self, user_id: str | None, principal: Principal) -> str:
+        """The shopper whose chats a listing shows, or why the caller may not list them."""
         if principal.kind == PrincipalKind.SHOPPER:
             assert principal.person_id is not None
             if user_id is not None and user_id != principal.person_id:
@@ -268,10 +281,36 @@ class ChatSessions:
             )
         else:
             raise _not_a_shopper()
-        page = self.store.sessions_of(user_id, limit=limit, cursor=cursor)
-        return SessionList(
-            items=[SessionSummary.of(item) for item in page.sessions], next_cursor=page.next_cursor
-        )
+        return user_id
+
+    def sessions_page(
+        self, user_id: str | None, principal: Principal, *, limit: int, cursor: str | None
+    ) -> SessionPage:
+        """A page of a shopper's chats whole (messages included), newest first: the token's own, or
+        any shopper's for the admin."""
+        return self.store.sessions_of(self._whose_chats(user_id, principal), limit=limit, cursor=cursor)
+
+    def delete(self, session_id: str, principal: Principal) -> None:
+        """Remove a chat from storage for good (its shopper or the admin; to anyone else it does not
+        exist): the session with its messages, events, recommendations and their edges, and the code
+        it offered. The shopper's orders stay (they are records of sales, and hold no message text),
+        and so does the shopper's memory, which belongs to no single chat.
+
+        The session is deleted first, at the version read: a turn racing the deletion either commits
+        before (the deletion then reads the chat again and takes that turn's writes too) or finds the
+        chat gone and writes nothing.
+        """
+        for attempt in range(DELETE_ATTEMPTS):
+            transactions = self.store.erasure(self._owned(session_id, principal))
+            try:
+                transactions[0].commit()
+            except Conflict:
+                if attempt + 1 == DELETE_ATTEMPTS:
+                    raise
+                continue
+            for rest in transactions[1:]:
+                rest.commit()
+            return
 
     def _owned(self, session_id: str, principal: Principal) -> LoadedSession:
         loaded = self.store.get(session_id)
@@ -367,6 +406,35 @@ class ChatSessions:
         )
         work.commit()
         return self._loaded(session_id).session
+
+    # Orders
+
+    def confirm_order(self, order: Order, principal: Principal) -> ConversationSession:
+        """The chat an order came from, with an assistant message confirming the order, written from the
+        order's data. Once per order: confirming it again (a replayed checkout) changes nothing."""
+        if order.conversation_id is None:
+            raise InvalidInput(f"Order {order.id!r} was not placed from a chat.", code="not_a_chat_order")
+        for _ in range(CONFIRM_ORDER_ATTEMPTS):
+            loaded = self._owned(order.conversation_id, principal)
+            session = loaded.session
+            if any(message.order_id == order.id for message in session.messages):
+                return session
+            now = self.clock()
+            confirmation = ChatMessage(
+                role=Role.ASSISTANT, content=order_confirmation_text(order), timestamp=now, order_id=order.id
+            )
+            messages = [*session.messages, confirmation]
+            updated = session.model_copy(
+                update={"messages": messages, "message_count": len(messages), "last_activity_at": now}
+            )
+            work = self.store.repository.unit_of_work()
+            self.store.stage_replace(work, loaded, updated)
+            try:
+                work.commit()
+            except Conflict:
+                continue  # the chat changed since it was read (a turn, the same confirmation): read again
+            return self._loaded(session.id).session
+        raise Conflict(f"Chat {order.conversation_id!r} kept changing; try again.", code="concurrent_update")
 
     # The sweep
 

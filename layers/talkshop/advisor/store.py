@@ -8,7 +8,8 @@
 - What Talkshop remembers of a shopper is shopper_memory knowledge about the customer person.
 
 A message turn is one unit of work: the session at the version that was read, its recommendations,
-its events and the memory commit together or not at all; a concurrent change is a 409.
+its events and the memory commit together or not at all; a concurrent change is a 409. Deleting a
+chat removes all of this but the shopper's memory (see `erasure`).
 """
 
 from __future__ import annotations
@@ -137,6 +138,18 @@ def _recommendation_from_stored(stored: StoredEntity) -> AiRecommendation:
     return AiRecommendation.model_validate({**stored.data, "id": stored.ref.id, "version": stored.version})
 
 
+def _recommended_products(session: ConversationSession) -> dict[str, str]:
+    """The ai_recommendation ids of a chat's turns and their products, from its assistant messages
+    (a turn's recommendation ids are derived from the products its message mentions)."""
+    recommended: dict[str, str] = {}
+    for index, message in enumerate(session.messages):
+        for product_id in message.mentioned_products:
+            candidate = recommendation_id(session.id, index, product_id)
+            if candidate in message.recommendation_ids:
+                recommended[candidate] = product_id
+    return recommended
+
+
 def _session_changed(session_id: str) -> Conflict:
     return Conflict(
         f"Chat {session_id!r} changed while this request was being handled; read it again and retry.",
@@ -203,6 +216,35 @@ class ConversationStore:
         query = by_status(ThingType.CONVERSATION_SESSION, SessionStatus.ACTIVE)
         for stored in self.repository.iterate(query):
             yield LoadedSession(_session_from_stored(stored), stored)
+
+    def erasure(self, loaded: LoadedSession) -> list[UnitOfWork]:
+        """The writes that remove a chat from the table, in transactions to commit in order.
+
+        The first deletes the session at the version read, with as much of the rest as fits: the
+        chat's knowledge (the code it offered) and any edge from or to it, its events, and its
+        ai_recommendation things with their suggested_by_ai edges. Every write of a chat (a turn,
+        a correction, its cart or order) changes the session at the version it read, so once the
+        session is gone nothing more of the chat can be written. Recommendations are found from the
+        session's own messages (read consistently) as well as from their index, so those of a turn
+        committed just before are not missed.
+        """
+        session = loaded.session
+        recommended = _recommended_products(session)
+        recommended.update({item.id: item.product_id for item, _ in self.recommendations_in(session.id)})
+        work = self.repository.unit_of_work()
+        work.delete(loaded.stored, on_conflict=lambda: _session_changed(session.id))
+        for item in self.repository.footprint(session_ref(session.id)):
+            work.erase(item)
+        for recommendation, product_id in recommended.items():
+            work.erase_entity(recommendation_ref(recommendation))
+            work.disconnect(
+                Connection(
+                    source=product_ref(product_id),
+                    type=ConnectionType.SUGGESTED_BY_AI,
+                    target=session_ref(session.id),
+                )
+            )
+        return work.split()
 
     # Recommendations
 

@@ -13,6 +13,7 @@ import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from talkshop.api.app import header
+from talkshop.api.cookies import shopper_token_from_cookies
 from talkshop.auth import Principal, authenticate
 from talkshop.catalog.service import CatalogService
 from talkshop.data.repository import Repository
@@ -44,7 +45,12 @@ def catalog() -> CatalogService:
 
 
 def caller(app: APIGatewayRestResolver) -> Principal:
-    return authenticate(header(app, "Authorization"), repository(), get_settings())
+    """Who is calling: the Authorization header, else the web client's shopper cookie."""
+    authorization = header(app, "Authorization")
+    if authorization is None:
+        token = shopper_token_from_cookies(header(app, "Cookie"))
+        authorization = f"Bearer {token}" if token else None
+    return authenticate(authorization, repository(), get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -180,9 +186,8 @@ def checkout() -> CheckoutService:
     from talkshop.advisor.store import ConversationStore
     from talkshop.commerce.checkout import CheckoutService
 
-    return CheckoutService(
-        commerce_store(), ConversationStore(repository()), checkout_runner(), payment_provider().name
-    )
+    # No payment provider here: the checkout_steps function charges, with its own configuration.
+    return CheckoutService(commerce_store(), ConversationStore(repository()), checkout_runner())
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from talkshop.api.routes import FUNCTIONS
+from talkshop.api.routes import FUNCTIONS, WEB
 
 TITLE = "Talkshop API"
 VERSION = "0.1.0"
@@ -16,6 +16,8 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
     for function in FUNCTIONS:
+        if function is WEB:
+            continue  # HTML pages for browsers, not part of the JSON API
         app = importlib.import_module(function.module).app
         schema = app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
             mode="json", by_alias=True, exclude_none=True

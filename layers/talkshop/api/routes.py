@@ -99,6 +99,7 @@ ACP = FunctionSpec(
     description="The merchant side of the Agentic Commerce Protocol for external agents, and product feeds",
     table_access=TableAccess.READ_WRITE,
     needs_admin_key=True,
+    uses_idempotency=True,
     timeout_s=29,
 )
 ADMIN = FunctionSpec(
@@ -117,6 +118,19 @@ WEBHOOKS = FunctionSpec(
     uses_idempotency=True,
 )
 
+# The web client's pages, rendered on the server so they work without JavaScript (the no-JS chat
+# answers a posted form with the advisor's reply, hence search and LLM access, and checks out).
+WEB = FunctionSpec(
+    name="web",
+    description="Renders the web client's pages: chat, product details, storefront, checkout, history",
+    table_access=TableAccess.READ_WRITE,
+    uses_search=True,
+    uses_llm=True,
+    uses_idempotency=True,
+    memory_mb=1024,
+    timeout_s=29,
+)
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     CATALOG_READ,
     CATALOG_WRITE,
@@ -127,6 +141,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ACP,
     ADMIN,
     WEBHOOKS,
+    WEB,
 )
 
 # Not behind the API: keeps the search index in sync from the table's stream.
@@ -150,8 +165,9 @@ EVENT_PUBLISHER = FunctionSpec(
 # Not behind the API: every few minutes, marks chats idle for 30 minutes as abandoned.
 CHAT_SWEEPER = FunctionSpec(
     name="chat_sweeper",
-    description="Marks chat sessions idle for 30 minutes as abandoned",
+    description="Marks chat sessions idle for 30 minutes as abandoned; settles checkouts left unfinished",
     table_access=TableAccess.READ_WRITE,
+    uses_payments=True,  # voids the holds and captures the orders of checkouts that died midway
     timeout_s=120,
 )
 
@@ -180,6 +196,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/chat/search", SEARCH),
     Route("POST", "/api/chat/session", CHAT_SESSIONS),
     Route("GET", "/api/chat/session/{id}", CHAT_SESSIONS),
+    Route("DELETE", "/api/chat/session/{id}", CHAT_SESSIONS),
     Route("GET", "/api/chat/sessions", CHAT_SESSIONS),
     Route("PUT", "/api/chat/session/{id}/preferences", CHAT_SESSIONS),
     Route("POST", "/api/chat/session/{id}/feedback", CHAT_SESSIONS),
@@ -210,4 +227,21 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/webhooks/{id}", WEBHOOKS),
     Route("GET", "/api/webhooks/{id}/deliveries", WEBHOOKS),
     Route("POST", "/api/webhooks/deliveries/{id}/redeliver", WEBHOOKS),
+    Route("GET", "/", WEB),
+    Route("GET", "/chat", WEB),
+    Route("POST", "/chat", WEB),
+    Route("POST", "/chat/new", WEB),
+    Route("POST", "/chat/preferences", WEB),
+    Route("POST", "/chat/buy", WEB),
+    Route("GET", "/products/{id}", WEB),
+    Route("GET", "/store", WEB),
+    Route("POST", "/store/buy", WEB),
+    Route("GET", "/checkout/{id}", WEB),
+    Route("POST", "/checkout/{id}", WEB),
+    Route("POST", "/checkout/{id}/discount", WEB),
+    Route("POST", "/checkout/{id}/quantity", WEB),
+    Route("GET", "/orders/{id}", WEB),
+    Route("GET", "/history", WEB),
+    Route("GET", "/history/{id}/export.pdf", WEB),
+    Route("POST", "/history/{id}/delete", WEB),
 )

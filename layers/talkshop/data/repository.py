@@ -138,6 +138,9 @@ class UnitOfWork:
 
     repository: Repository
     operations: list[_Operation] = field(default_factory=list)
+    # Keys this unit deletes whatever they hold: staging one again adds nothing (a transaction may
+    # name an item only once, and an erase can reach one item by two paths, e.g. an edge).
+    _erased: set[tuple[str, str]] = field(default_factory=set)
 
     def _add(
         self,
@@ -146,6 +149,11 @@ class UnitOfWork:
         on_failure: Callable[[], TalkshopError] | None,
         inverse: dict[str, Any],
     ) -> None:
+        if kind == "Delete" and "ConditionExpression" not in body:
+            key = (str(body["Key"]["PK"]), str(body["Key"]["SK"]))
+            if key in self._erased:
+                return
+            self._erased.add(key)
         table = self.repository.table_name
         body["TableName"] = table
         for inverse_body in inverse.values():
@@ -198,6 +206,16 @@ class UnitOfWork:
             on_conflict,
             {"Put": {"Item": current.item}},
         )
+
+    def erase_entity(self, ref: EntityRef) -> None:
+        """Delete an entity's item whatever its version: for a thing that goes with a deleted owner."""
+        key = {"PK": keys.entity_key(ref), "SK": keys.ENTITY_SORT_KEY}
+        self._add("Delete", {"Key": key}, None, self._undo_of_write_to(key))
+
+    def erase(self, item: dict[str, Any]) -> None:
+        """Delete one item of an entity's footprint (see Repository.footprint), as it was read."""
+        key = {"PK": item["PK"], "SK": item["SK"]}
+        self._add("Delete", {"Key": key}, None, {"Put": {"Item": item}})
 
     def adjust_number(
         self,
@@ -357,6 +375,15 @@ class UnitOfWork:
             self.repository.transact([op.request for op in self.operations])
         except ClientError as error:
             raise self._explain(error) from error
+
+    def split(self) -> list[UnitOfWork]:
+        """This unit's writes in order, cut into units of one transaction each: for a change too
+        large for one transaction whose first one alone must be atomic (an erasure decided by
+        deleting its subject first); each is committed on its own."""
+        return [
+            UnitOfWork(self.repository, self.operations[start : start + MAX_TRANSACTION_ITEMS])
+            for start in range(0, len(self.operations), MAX_TRANSACTION_ITEMS)
+        ] or [self]
 
     def undo(self) -> None:
         """Apply the inverse of every operation of this (committed) unit, newest first."""
@@ -542,6 +569,35 @@ class Repository:
                 refs.append(keys.parse_entity_key(str(item[sort_name])[len(prefix) :]))
             if "LastEvaluatedKey" not in response:
                 return refs
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def footprint(self, ref: EntityRef) -> list[dict[str, Any]]:
+        """Every item stored about an entity besides its own item, as stored: what shares its
+        partition (knowledge, counters, its outgoing edges), the edges pointing at it and the events
+        about it. Three key queries, no scan; the base table's are consistent reads, the edges'
+        index is only eventually consistent."""
+        owned = self._all_items(
+            {"KeyConditionExpression": Key("PK").eq(keys.entity_key(ref)), "ConsistentRead": True}
+        )
+        events = self._all_items(
+            {"KeyConditionExpression": Key("PK").eq(keys.events_partition(ref)), "ConsistentRead": True}
+        )
+        edges_in = self._all_items(
+            {
+                "IndexName": INVERSE.name,
+                "KeyConditionExpression": Key(INVERSE.partition_key).eq(keys.entity_key(ref))
+                & Key(INVERSE.sort_key).begins_with(keys.CONNECTION_PREFIX),
+            }
+        )
+        return [item for item in owned if item["SK"] != keys.ENTITY_SORT_KEY] + events + edges_in
+
+    def _all_items(self, arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.table.query(**arguments)
+            items += response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return items
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def events_of(self, subject: EntityRef, limit: int = 100) -> list[Event]:

@@ -17,10 +17,12 @@ from talkshop.errors import TalkshopError
 from talkshop.local.apigateway import LocalLambdaContext
 from talkshop.local.invoke import HttpResult, handler_for, invoke
 from talkshop.local.runtime import LocalAws, demo_catalog_path
+from talkshop.local.static import STATIC_PREFIX, static_file
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # API Gateway's payload limit for Lambda proxy integrations
 SWEEP_INTERVAL_S = 60  # the chat sweeper's schedule (every few minutes on AWS)
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_NO_SUCH_FILE = HttpResult(404, {"Content-Type": "text/plain; charset=utf-8"}, b"No such file.")
 
 
 class LocalGateway(ThreadingHTTPServer):
@@ -58,6 +60,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length) if length else None
+        if url.path.startswith(STATIC_PREFIX) and self.command in ("GET", "HEAD"):
+            self._send(static_file(url.path) or _NO_SUCH_FILE)
+            return
         headers = dict(self.headers.items())
         with self.server.invocation_lock:
             result = invoke(self.command, url.path, query_string=url.query, headers=headers, body=body)
@@ -89,7 +94,7 @@ def sweep_idle_chats(gateway: LocalGateway) -> int:
     with gateway.invocation_lock:
         result = handler_for(CHAT_SWEEPER)(event, context)
         abandoned = int(result["abandoned"])
-        if abandoned:
+        if any(int(count) for count in result.values()):  # chats abandoned, checkouts finished
             gateway.aws.persist()
     return abandoned
 
@@ -132,7 +137,8 @@ def serve(port: int, data_dir: Path, host: str = "127.0.0.1", quiet: bool = Fals
         print(f"Admin key: {aws.admin_key}  ({aws.admin_key_source})", flush=True)
         print(
             f"Talkshop is running at http://{bound_host!s}:{bound_port} "
-            f"(ready in {time.monotonic() - started:.1f}s; try /api/products). Ctrl-C stops it.",
+            f"(ready in {time.monotonic() - started:.1f}s). "
+            f"Open http://{bound_host!s}:{bound_port}/chat in a browser. Ctrl-C stops it.",
             flush=True,
         )
         stopped = threading.Event()
