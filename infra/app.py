@@ -54,6 +54,7 @@ def create_app(
     from cdk_nag import AwsSolutionsChecks
 
     from infra.constructs.llm import llm_environment
+    from infra.constructs.monitoring import llm_daily_budget
     from infra.constructs.payments import payment_provider
     from infra.constructs.search import search_profile
     from infra.constructs.web import web_domain
@@ -83,6 +84,8 @@ def create_app(
             app.node.try_get_context("webDomainName"), app.node.try_get_context("webCertificateArn")
         ),
         web_acl_arn=app.node.try_get_context("webAclArn") or None,
+        llm_daily_budget_usd=llm_daily_budget(app.node.try_get_context("llmDailyBudgetUsd")),
+        alarm_email=app.node.try_get_context("alarmEmail") or None,
         env=cdk.Environment(account=_environ("CDK_DEFAULT_ACCOUNT"), region=_environ("CDK_DEFAULT_REGION")),
     )
     cdk.Tags.of(app).add("project", "talkshop")

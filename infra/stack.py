@@ -9,6 +9,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra.constructs.analytics import AnalyticsConsumer
 from infra.constructs.api import Api, Throttling
 from infra.constructs.events import EventBus, event_bus_name_for
 from infra.constructs.firewall import Firewall
@@ -25,7 +26,13 @@ from infra.constructs.indexer import SearchIndexer
 from infra.constructs.layer import TalkshopLayer
 from infra.constructs.llm import LlmSecret
 from infra.constructs.llm_layer import LlmLayer
-from infra.constructs.monitoring import Dashboard, FunctionAlarms, WorkflowAlarms
+from infra.constructs.monitoring import (
+    DEFAULT_LLM_DAILY_BUDGET_USD,
+    Dashboard,
+    FunctionAlarms,
+    OpsAlarms,
+    WorkflowAlarms,
+)
 from infra.constructs.payments import PaymentsSecret
 from infra.constructs.payments_layer import PaymentsLayer
 from infra.constructs.publisher import EventPublisher
@@ -60,6 +67,7 @@ class TalkshopStack(Stack):
             self.search_indexer.function,
             self.event_publisher.function,
             self.chat_sweeper.function,
+            self.analytics.function,
             *self.workflows.functions.values(),
         ]
 
@@ -82,6 +90,8 @@ class TalkshopStack(Stack):
         shop_name: str | None = None,
         web_domain: WebDomain | None = None,
         web_acl_arn: str | None = None,
+        llm_daily_budget_usd: float = DEFAULT_LLM_DAILY_BUDGET_USD,
+        alarm_email: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -143,6 +153,7 @@ class TalkshopStack(Stack):
         self.webhook_trigger = WebhookTrigger(
             self, "WebhookTrigger", event_bus=self.event_bus, state_machine=webhook_delivery
         )
+        self.analytics = AnalyticsConsumer(self, "Analytics", shared=shared, event_bus=self.event_bus)
         self.chat_alarms = FunctionAlarms(
             self, "ChatMessageAlarms", function=self.api_functions.functions[CHAT_MESSAGE.name]
         )
@@ -170,6 +181,7 @@ class TalkshopStack(Stack):
                 *self.checkout_alarms.alarms,
                 *self.webhook_delivery_alarms.alarms,
                 self.webhook_trigger.dead_letter_alarm,
+                self.analytics.dead_letter_alarm,
             ],
             state_machines={
                 name: workflow.state_machine for name, workflow in self.workflows.machines.items()
@@ -182,6 +194,16 @@ class TalkshopStack(Stack):
             throttling=throttling,
             cors_allow_origins=cors_allow_origins,
         )
+        # Chat latency, API error rate and LLM spend; its topic is the action of every alarm of the stack.
+        self.ops_alarms = OpsAlarms(
+            self,
+            "OpsAlarms",
+            chat_function=self.api_functions.functions[CHAT_MESSAGE.name],
+            rest_api=self.api.rest_api,
+            llm_daily_budget_usd=llm_daily_budget_usd,
+            alarm_email=alarm_email,
+        )
+        self.dashboard.show_ops(self.ops_alarms)
         self.web = WebClient(self, "Web", api=self.api, domain=web_domain, web_acl_arn=web_acl_arn)
         # Where shoppers and agents reach the shop: the web client's address, the base of the links in
         # pages, ACP answers and feeds. (The functions may name the distribution: it depends on the API's

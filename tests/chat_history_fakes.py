@@ -24,7 +24,7 @@ from talkshop.catalog.model import Product, ProductInput
 from talkshop.catalog.service import CatalogService
 from talkshop.commerce.checkout import CheckoutCommand, CheckoutService
 from talkshop.commerce.checkout_steps import CheckoutSteps
-from talkshop.commerce.model import DiscountFields
+from talkshop.commerce.model import Address, DiscountFields
 from talkshop.commerce.payments import provider_from_settings
 from talkshop.data.repository import Repository
 from tests.chat_fakes import FixedCatalog
@@ -92,8 +92,8 @@ class Shop:
     def send(self, shopper: Shopper, session_id: str, message: str) -> ChatReply:
         return self.chats.reply(ChatMessageRequest(session_id=session_id, message=message), shopper.principal)
 
-    def buy(self, shopper: Shopper, session_id: str, product_id: str) -> str:
-        """A buying turn, then the checkout of its cart; the order's id."""
+    def buy(self, shopper: Shopper, session_id: str, product_id: str, address: Address | None = None) -> str:
+        """A buying turn, then the checkout of its cart (shipped to `address`); the order's id."""
         reply = self.send(shopper, session_id, f"buy {product_id}")
         assert reply.checkout is not None, reply
         record = self.checkout.run(
@@ -103,6 +103,7 @@ class Shop:
                 shipping_option="standard",
                 payment_token="spt_test_ok",
                 session_id=session_id,
+                address=address,
             )
         )
         assert record.order_id is not None, record

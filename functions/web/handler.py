@@ -5,11 +5,11 @@ from aws_lambda_powertools.event_handler import Response
 
 from talkshop.api.app import lambda_entrypoint
 from talkshop.web.app import create_web_app
-from talkshop.web.pages import chat, checkout, history, store
+from talkshop.web.pages import chat, checkout, dashboards, history, login, store
 from talkshop.web.render import redirect
 
 app = create_web_app()
-for area in (chat, store, checkout, history):
+for area in (chat, store, checkout, history, login, dashboards):
     app.include_router(area.router)
 
 

@@ -65,6 +65,8 @@ class Api(Construct):
         self.rest_api = apigateway.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics are per API name: one per stack, so two stacks' alarms never mix.
+            rest_api_name=Stack.of(self).stack_name,
             description="Talkshop API: catalog, search, advisor and checkout for chat front ends",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             binary_media_types=list(BINARY_MEDIA_TYPES),

@@ -11,19 +11,30 @@ failures are expected (``expected_failures``) the alarm is on the share of faile
 for the others (webhook delivery: an endpoint that never answers ends in a dead-letter record, not a
 failed execution) on the first failure.
 
-No alarm has an action: subscribe a notification channel (SNS, chat) to them per account.
+``OpsAlarms`` adds what an operator is woken for — chat latency over 5 s, the API's server error rate and
+the day's LLM spend over its budget — and the SNS topic that **every** alarm of the stack notifies (an
+aspect adds the action to each alarm, also to those created after it, such as the dead-letter alarms of
+every queue). Subscribe an address with the ``alarmEmail`` context value, or any channel to the topic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
+import jsii
+from aws_cdk import Aspects, Duration, IAspect, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from infra.constructs.functions import TalkshopFunction
+from talkshop.api.observability import METRICS_NAMESPACE, SERVICE
 
 PERIOD = Duration.minutes(5)
 #: Share of the timeout above which the p95 duration raises the alarm.
@@ -36,6 +47,20 @@ FAILED_SHARE_PERCENT = 50
 MIN_EXECUTIONS = 5
 #: ... for this many consecutive periods.
 FAILED_PERIODS = 2
+#: The chat is slow when the p95 of chat_message's duration is above this (ms) ...
+CHAT_LATENCY_MS = 5000
+#: ... in this many of the last ``CHAT_LATENCY_PERIODS`` periods.
+CHAT_LATENCY_DATAPOINTS = 2
+CHAT_LATENCY_PERIODS = 3
+#: Share of the API's requests answered 5xx (in %) above which the error-rate alarm fires, when at least
+#: ``MIN_REQUESTS`` came in the period, for ``ERROR_RATE_PERIODS`` periods in a row.
+ERROR_RATE_PERCENT = 5
+MIN_REQUESTS = 20
+ERROR_RATE_PERIODS = 2
+#: The LLM budget per UTC day (USD) when the ``llmDailyBudgetUsd`` context value does not set one.
+DEFAULT_LLM_DAILY_BUDGET_USD = 50.0
+#: The metric chat_message publishes per answered message (Powertools Metrics, EMF): its cost in USD.
+CHAT_COST_METRIC = "ChatCostUsd"
 
 
 def alarm_on_any(
@@ -197,3 +222,142 @@ class Dashboard(Construct):
                     ],
                 )
             )
+
+    def show_ops(self, ops: OpsAlarms) -> None:
+        """The ops alarms' states, and each day's LLM spend against its budget."""
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Ops alarms", alarms=ops.alarms, width=12),
+            cloudwatch.GraphWidget(
+                title="LLM spend per day (USD)",
+                width=12,
+                left=[chat_cost_per_day().with_(label="LLM cost per day (USD)")],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=ops.llm_spend_budget, label="Daily budget")
+                ],
+            ),
+        )
+
+
+def llm_daily_budget(value: object) -> float:
+    """The ``llmDailyBudgetUsd`` context value (a number, or a string from ``-c``) as a positive number."""
+    if value is None or value == "":
+        return DEFAULT_LLM_DAILY_BUDGET_USD
+    try:
+        budget = float(str(value))
+    except ValueError:
+        raise ValueError(f"llmDailyBudgetUsd must be a number of US dollars, not {value!r}") from None
+    if not budget > 0:
+        raise ValueError(f"llmDailyBudgetUsd must be above 0, not {value!r}")
+    return budget
+
+
+def chat_cost_per_day() -> cloudwatch.Metric:
+    """What the advisor's LLM calls cost in a UTC day (every function's ChatCostUsd, one service)."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=CHAT_COST_METRIC,
+        dimensions_map={"service": SERVICE},
+        statistic=cloudwatch.Stats.SUM,
+        period=Duration.days(1),
+    )
+
+
+@jsii.implements(IAspect)
+class NotifyOnEveryAlarm:
+    """Adds the topic as the alarm and OK action of every CloudWatch alarm it visits."""
+
+    def __init__(self, topic: sns.ITopic) -> None:
+        self.action = cloudwatch_actions.SnsAction(topic)
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, cloudwatch.Alarm):
+            node.add_alarm_action(self.action)
+            node.add_ok_action(self.action)
+
+
+class OpsAlarms(Construct):
+    """``chat_latency``, ``error_rate`` and ``llm_spend`` alarms, and ``topic``: where every alarm of the
+    stack goes (encrypted with ``key``, a key CloudWatch may use; an AWS-managed key would refuse it)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        chat_function: TalkshopFunction,
+        rest_api: apigateway.RestApi,
+        llm_daily_budget_usd: float = DEFAULT_LLM_DAILY_BUDGET_USD,
+        alarm_email: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.llm_spend_budget = llm_daily_budget_usd
+        self.key = kms.Key(
+            self, "Key", enable_key_rotation=True, description="Encrypts the Talkshop alarm notifications"
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+            )
+        )
+        self.topic = sns.Topic(
+            self, "Topic", display_name="Talkshop alarms", master_key=self.key, enforce_ssl=True
+        )
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.chat_latency = cloudwatch.Alarm(
+            self,
+            "ChatLatency",
+            alarm_description=(
+                f"Shoppers wait more than {CHAT_LATENCY_MS / 1000:g} s for the advisor (p95 of "
+                f"{chat_function.spec.name}'s duration): a slow LLM provider, search or table."
+            ),
+            metric=chat_function.function.metric_duration(
+                period=PERIOD, statistic=cloudwatch.Stats.percentile(95)
+            ),
+            threshold=CHAT_LATENCY_MS,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=CHAT_LATENCY_PERIODS,
+            datapoints_to_alarm=CHAT_LATENCY_DATAPOINTS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.error_rate = cloudwatch.Alarm(
+            self,
+            "ErrorRate",
+            alarm_description=(
+                f"Over {ERROR_RATE_PERCENT}% of API requests failed with a 5xx for {ERROR_RATE_PERIODS} "
+                "periods in a row: see the Errors widget and the failing function's logs."
+            ),
+            metric=cloudwatch.MathExpression(
+                expression=f"IF(requests >= {MIN_REQUESTS}, 100 * errors / requests, 0)",
+                using_metrics={
+                    "errors": rest_api.metric_server_error(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                    "requests": rest_api.metric_count(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+                },
+                label="API 5xx (%)",
+                period=PERIOD,
+            ),
+            threshold=ERROR_RATE_PERCENT,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=ERROR_RATE_PERIODS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.llm_spend = cloudwatch.Alarm(
+            self,
+            "LlmSpend",
+            alarm_description=(
+                f"Today's LLM spend is over its budget of {llm_daily_budget_usd:g} USD (llmDailyBudgetUsd): "
+                "check for abuse (WAF, throttling) or raise the budget."
+            ),
+            metric=chat_cost_per_day(),
+            threshold=llm_daily_budget_usd,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        Aspects.of(Stack.of(self)).add(NotifyOnEveryAlarm(self.topic))
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        return [self.chat_latency, self.error_rate, self.llm_spend]

@@ -28,6 +28,8 @@ class Storage(Construct):
                 point_in_time_recovery_enabled=True
             ),
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            # Expired sign-in sessions are deleted by DynamoDB (the code refuses them before that).
+            time_to_live_attribute=schema.EXPIRY_ATTRIBUTE,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -20,6 +20,8 @@ from talkshop.errors import InvalidInput, TalkshopError
 from talkshop.local.runtime import DEFAULT_DATA_DIR
 from talkshop.settings import TABLE_NAME_VARIABLE
 
+MAX_SIMULATED_CONVERSATIONS = 100_000
+
 
 @contextmanager
 def _catalog_target(args: argparse.Namespace) -> Iterator[None]:
@@ -130,6 +132,16 @@ def _command_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_analytics_rebuild(args: argparse.Namespace) -> int:
+    with _catalog_target(args):
+        from talkshop.analytics.rebuild import rebuild
+        from talkshop.api.context import repository
+
+        report = rebuild(repository())
+    print(f"Rebuilt the analytics: {report.summary()}.")
+    return 0
+
+
 def _command_feed_export(args: argparse.Namespace) -> int:
     from talkshop.commerce.feed import FeedExporter, FeedFormat, Shop
     from talkshop.settings import get_settings
@@ -145,6 +157,33 @@ def _command_feed_export(args: argparse.Namespace) -> int:
         args.output.write_text(feed, encoding="utf-8")
     else:
         sys.stdout.write(feed)
+    return 0
+
+
+def _command_simulate(args: argparse.Namespace) -> int:
+    from talkshop.analytics.simulate import MAX_TRADITIONAL_SHARE, OverHttp, simulate, simulate_in_process
+
+    if not 1 <= args.conversations <= MAX_SIMULATED_CONVERSATIONS:
+        raise InvalidInput(f"--conversations must be between 1 and {MAX_SIMULATED_CONVERSATIONS}.")
+    if not 0 <= args.traditional_share <= MAX_TRADITIONAL_SHARE:
+        raise InvalidInput(f"--traditional-share must be between 0 and {MAX_TRADITIONAL_SHARE}.")
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            print(f"  {done}/{total} shoppers", file=sys.stderr, flush=True)
+
+    options = (args.conversations, args.seed, args.traditional_share, progress)
+    if args.url:
+        print(simulate(OverHttp(args.url), *options).summary())
+        return 0
+    from talkshop.local.runtime import LocalAws
+
+    with LocalAws(args.data_dir) as aws:
+        outcome = simulate_in_process(aws, *options)
+        from talkshop.analytics.simulate import headline_figures
+
+        print(outcome.summary())
+        print(headline_figures(outcome))
     return 0
 
 
@@ -166,6 +205,75 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aws", action="store_true", help="act on the AWS table named by TALKSHOP_TABLE_NAME"
     )
+
+
+def _arm(spec: str) -> dict[str, object]:
+    """An --arm of `talkshop experiments start`: NAME:TRAFFIC[:WEIGHT=VALUE,...]."""
+    name, _, rest = spec.partition(":")
+    traffic, _, changes = rest.partition(":")
+    try:
+        weights = {
+            key: float(value) for key, value in (item.split("=", 1) for item in changes.split(",") if item)
+        }
+        return {"name": name, "traffic": int(traffic), "weights": weights}
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{spec!r} is not NAME:TRAFFIC[:WEIGHT=VALUE,...]") from error
+
+
+def _command_experiments(args: argparse.Namespace) -> int:
+    from talkshop.analytics.experiments import ExperimentRequest, Experiments
+
+    request = (  # checked before any data is touched
+        ExperimentRequest(name=args.name, description=args.description, arms=args.arm)
+        if args.action == "start"
+        else None
+    )
+    with _catalog_target(args):
+        from talkshop.api.context import repository
+
+        experiments = Experiments(repository())
+        if request is not None:
+            print(experiments.start(request).model_dump_json(by_alias=True, indent=2))
+        elif args.action == "stop":
+            print(experiments.stop(args.id).model_dump_json(by_alias=True, indent=2))
+        elif args.action == "list":
+            for item in experiments.list(limit=100, cursor=None).items:
+                print(f"{item.id}  {item.status:8}  {item.started_at:%Y-%m-%d %H:%M}  {item.name}")
+        else:
+            report = experiments.report(args.id)
+            if args.json:
+                print(report.model_dump_json(by_alias=True, indent=2))
+                return 0
+            print(f"{report.experiment.name} ({report.experiment.status}); 95 % intervals")
+            for row in report.arms:
+                rate = row.conversion_rate
+                line = (
+                    f"{row.arm:20} exposed {row.exposures:6}  converted {row.conversions:6}  "
+                    f"rate {rate.estimate:7.2%} [{rate.low:.2%}, {rate.high:.2%}]"
+                )
+                if row.difference is not None:
+                    change = row.difference
+                    line += f"  vs control {change.estimate:+.2%} [{change.low:+.2%}, {change.high:+.2%}]"
+                print(line)
+    return 0
+
+
+def _command_learn(args: argparse.Namespace) -> int:
+    from talkshop.analytics.learning import LearnRequest, RankingWeights, RollbackRequest
+
+    with _catalog_target(args):
+        from talkshop.api.context import repository
+
+        weights = RankingWeights(repository())
+        if args.show:
+            print(weights.history().model_dump_json(by_alias=True, indent=2))
+            return 0
+        if args.rollback is not None:
+            version = weights.rollback(RollbackRequest(version=args.rollback))
+        else:
+            version = weights.learn(LearnRequest(days=args.days))
+    print(version.model_dump_json(by_alias=True, indent=2))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,6 +342,64 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, help="default: standard output")
     _data_options(export)
     export.set_defaults(run=_command_feed_export)
+
+    analytics = commands.add_parser("analytics", help="analytics metric items").add_subparsers(
+        dest="action", required=True
+    )
+    rebuild = analytics.add_parser(
+        "rebuild", help="drop every metric item and count every recorded event again (same numbers)"
+    )
+    _data_options(rebuild)
+    rebuild.set_defaults(run=_command_analytics_rebuild)
+
+    simulate = commands.add_parser(
+        "simulate", help="drive seeded chat and storefront shoppers through the local runtime's handlers"
+    )
+    simulate.add_argument("--conversations", type=int, default=100, help="chat conversations (default 100)")
+    simulate.add_argument("--seed", type=int, default=1, help="same seed, same shoppers (default 1)")
+    simulate.add_argument(
+        "--traditional-share",
+        type=float,
+        default=0.3,
+        help="share of all shoppers who use the storefront instead of a chat (default 0.3)",
+    )
+    simulate.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="local runtime data (default .talkshop)"
+    )
+    simulate.add_argument("--url", help="drive a running `talkshop local` at this URL instead of a data dir")
+    simulate.set_defaults(run=_command_simulate)
+
+    experiments = commands.add_parser(
+        "experiments", help="A/B experiments of ranking strategies (docs/analytics.md)"
+    ).add_subparsers(dest="action", required=True)
+    start = experiments.add_parser("start", help="start one (the first --arm is the control)")
+    start.add_argument("--name", required=True)
+    start.add_argument("--description", default="")
+    start.add_argument(
+        "--arm",
+        type=_arm,
+        action="append",
+        required=True,
+        help="NAME:TRAFFIC[:WEIGHT=VALUE,...], e.g. control:50 and rating-first:50:rating=1.5",
+    )
+    stop = experiments.add_parser("stop", help="stop one; its report stays")
+    stop.add_argument("id")
+    listing = experiments.add_parser("list", help="every experiment, newest first")
+    report = experiments.add_parser("report", help="conversion per arm with 95 %% intervals")
+    report.add_argument("id")
+    report.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    for each in (start, stop, listing, report):
+        _data_options(each)
+        each.set_defaults(run=_command_experiments)
+
+    learn = commands.add_parser(
+        "learn", help="learn ranking weights from purchased and dismissed recommendations (bounded)"
+    )
+    learn.add_argument("--days", type=int, default=30, help="days of outcomes to read (default 30)")
+    learn.add_argument("--rollback", type=int, metavar="VERSION", help="make VERSION's weights current")
+    learn.add_argument("--show", action="store_true", help="print the current weights and their history")
+    _data_options(learn)
+    learn.set_defaults(run=_command_learn)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document of the whole API")
     openapi.add_argument("--output", type=Path)

@@ -26,6 +26,7 @@ from infra.constructs.runtime import ARCHITECTURE, HANDLER, RUNTIME
 from infra.constructs.search import SEARCH_READ_ACTIONS
 from infra.stack import TalkshopStack
 from talkshop.api.routes import (
+    ANALYTICS_CONSUMER,
     CHAT_SWEEPER,
     EVENT_PUBLISHER,
     FUNCTIONS,
@@ -54,7 +55,7 @@ LogicalId = Callable[[IConstruct], str]
 Resources = dict[str, dict[str, Any]]
 #: The functions the state machines invoke (not behind the API), each once.
 STEP_SPECS = tuple({f.name: f for machine in STATE_MACHINES for f in machine.functions}.values())
-ALL_SPECS = (*FUNCTIONS, SEARCH_INDEXER, EVENT_PUBLISHER, CHAT_SWEEPER, *STEP_SPECS)
+ALL_SPECS = (*FUNCTIONS, SEARCH_INDEXER, EVENT_PUBLISHER, CHAT_SWEEPER, ANALYTICS_CONSUMER, *STEP_SPECS)
 SPECS = pytest.mark.parametrize("spec", ALL_SPECS, ids=lambda spec: spec.name)
 #: Functions whose role holds only what their spec asks for (no stream, schedule or bus wiring).
 PLAIN_SPECS = pytest.mark.parametrize("spec", [*FUNCTIONS, *STEP_SPECS], ids=lambda spec: spec.name)
@@ -65,6 +66,7 @@ def _function(stack: TalkshopStack, spec: FunctionSpec) -> TalkshopFunction:
         SEARCH_INDEXER.name: stack.search_indexer.function,
         EVENT_PUBLISHER.name: stack.event_publisher.function,
         CHAT_SWEEPER.name: stack.chat_sweeper.function,
+        ANALYTICS_CONSUMER.name: stack.analytics.function,
         **stack.workflows.functions,
     }
     return outside_the_api.get(spec.name) or stack.api_functions.functions[spec.name]

@@ -34,7 +34,7 @@ from talkshop.advisor.model import (
 )
 from talkshop.advisor.phrases import join, say, term
 from talkshop.advisor.preferences import Budget, Contradiction, Extraction, Preferences, refine
-from talkshop.advisor.ranking import MIN_RATING, Ranked, rank, violations
+from talkshop.advisor.ranking import MIN_RATING, WEIGHTS, Ranked, rank, violations
 from talkshop.catalog.model import Product
 from talkshop.clock import Clock, utc_now
 from talkshop.search.model import SearchFilters
@@ -333,6 +333,7 @@ class RulesAdvisor:
                 excluded=excluded,
                 now=self._clock(),
                 limit=limit,
+                weights=reading.turn.ranking_weights or WEIGHTS,
             )
 
         # With no category named, the best match's category decides: three rackets, not a racket,
@@ -347,6 +348,7 @@ class RulesAdvisor:
                 type=RecommendationType.PRIMARY if index == 0 else RecommendationType.ALTERNATIVE,
                 reasons=item.reasons,
                 confidence=item.confidence,
+                features=item.features,
             )
             for index, item in enumerate(ranked)
         ]

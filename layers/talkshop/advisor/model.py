@@ -154,6 +154,8 @@ class ConversationSession(BaseModel):
     last_activity_at: datetime
     ended_at: datetime | None = None
     message_count: int = 0
+    # Experiment id -> arm, from the first turn that recommended under it (its exposure).
+    experiment_arms: dict[str, str] = Field(default_factory=dict)
     version: int = 0
 
 
@@ -166,6 +168,7 @@ class RecommendedProduct(BaseModel):
     type: RecommendationType = RecommendationType.PRIMARY
     reasons: list[str] = Field(min_length=1, description="Reasoning steps, each citing product data")
     confidence: float = Field(ge=0, le=1)
+    features: dict[str, float] = Field(default_factory=dict, description="Its ranking features")
 
 
 class ShopperMemory(BaseModel):
@@ -190,6 +193,8 @@ class TurnContext(BaseModel):
     session: ConversationSession
     message: str = Field(max_length=MAX_MESSAGE_CHARS)
     memory: ShopperMemory | None = None
+    # The ranking weights of this chat (learned, or its experiment arm's); None: ranking.WEIGHTS.
+    ranking_weights: dict[str, float] | None = None
 
     def known_preferences(self) -> Preferences:
         """What is known before this message: the chat's preferences, or on the first message of a chat

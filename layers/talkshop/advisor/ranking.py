@@ -85,6 +85,9 @@ class Ranked(BaseModel):
     score: float
     confidence: float = Field(ge=0, le=1)
     reasons: list[str] = Field(min_length=1)
+    features: dict[str, float] = Field(
+        default_factory=dict, description="The value of each weighed feature (see `features`)"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -281,6 +284,31 @@ def fits(product: Product, preferences: Preferences) -> dict[str, float]:
     return {name: value for name, value in found.items() if value is not None}
 
 
+def features(
+    product: Product,
+    preferences: Preferences,
+    *,
+    now: datetime,
+    relevance: float = 0.0,
+    fit: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """Every weighed feature of ``product`` for this shopper, by ``WEIGHTS`` key: the fits (-1 to 1) of
+    the wishes stated, then the boosts (0 to 1). A score is these times the weights; the learning loop
+    (talkshop.analytics.learning) reads them back from recommendations that were bought or dismissed.
+
+    ``fit`` is :func:`fits` of the product when the caller has it already."""
+    found = dict(fits(product, preferences) if fit is None else fit)
+    rating = product.rating if product.rating is not None else MIN_RATING
+    found["rating"] = max(0.0, (rating - MIN_RATING) / (5 - MIN_RATING))
+    found["relevance"] = max(0.0, min(relevance, 1.0))
+    found["new"] = float(is_new(product, now))
+    found["bestseller"] = float(is_bestseller(product) or len(product.reviews) >= BESTSELLER_REVIEWS)
+    return found
+
+
+_BOOSTS = frozenset({"rating", "relevance", "new", "bestseller"})
+
+
 def score(
     product: Product,
     preferences: Preferences,
@@ -288,21 +316,23 @@ def score(
     now: datetime,
     relevance: float = 0.0,
     fit: Mapping[str, float] | None = None,
+    weights: Mapping[str, float] = WEIGHTS,
 ) -> tuple[float, float]:
     """(score, confidence): the weighted fit plus boosts, and the share of the stated wishes met.
 
-    ``fit`` is :func:`fits` of the product when the caller has it already."""
-    fit = fits(product, preferences) if fit is None else fit
-    total = sum(WEIGHTS[name] * value for name, value in fit.items())
-    rating = product.rating if product.rating is not None else MIN_RATING
-    total += WEIGHTS["rating"] * max(0.0, (rating - MIN_RATING) / (5 - MIN_RATING))
-    total += WEIGHTS["relevance"] * max(0.0, min(relevance, 1.0))
-    total += WEIGHTS["new"] * is_new(product, now)
-    total += WEIGHTS["bestseller"] * (is_bestseller(product) or len(product.reviews) >= BESTSELLER_REVIEWS)
-    stated = sum(WEIGHTS[name] for name in fit)
-    met = sum(WEIGHTS[name] * max(value, 0.0) for name, value in fit.items())
+    ``fit`` is :func:`fits` of the product when the caller has it already; ``weights`` replace
+    ``WEIGHTS`` (an experiment arm's or the learned ones, with every key of ``WEIGHTS``)."""
+    return weighed(features(product, preferences, now=now, relevance=relevance, fit=fit), weights)
+
+
+def weighed(found: Mapping[str, float], weights: Mapping[str, float] = WEIGHTS) -> tuple[float, float]:
+    """(score, confidence) of a product's :func:`features`."""
+    total = sum(weights[name] * value for name, value in found.items())
+    wishes = {name: value for name, value in found.items() if name not in _BOOSTS}
+    stated = sum(weights[name] for name in wishes)
+    met = sum(weights[name] * max(value, 0.0) for name, value in wishes.items())
     share = met / stated if stated else 0.5
-    confidence = round(min(0.95, max(0.3, 0.35 + 0.6 * share + 0.05 * max(0.0, min(relevance, 1.0)))), 2)
+    confidence = round(min(0.95, max(0.3, 0.35 + 0.6 * share + 0.05 * found["relevance"])), 2)
     return round(total, 4), confidence
 
 
@@ -409,6 +439,7 @@ def rank(
     excluded: Collection[str] = (),
     now: datetime,
     limit: int = 3,
+    weights: Mapping[str, float] = WEIGHTS,
 ) -> list[Ranked]:
     """The ``limit`` best products for this shopper that break no hard constraint, best first.
 
@@ -416,6 +447,7 @@ def rank(
     to 1 (the best): fused search scores of one answer sit close together, and only their spread says which
     products are what the shopper asked for (a grinder, not a kettle, for "a coffee grinder"). ``excluded``
     ids (dismissed or already shown) are skipped; ``category`` is the category the products must be in.
+    ``weights`` replace ``WEIGHTS`` (an experiment arm's, or the learned ones).
     """
     relevance = relevance or {}
     top = max(relevance.values(), default=0.0)
@@ -429,15 +461,16 @@ def rank(
             continue
         # Fit is the costly part of a candidate (tag and text scans): worked out once for both uses.
         fit = fits(product, preferences)
-        total, confidence = score(
-            product, preferences, now=now, relevance=(relevance.get(product.id, low) - low) / spread, fit=fit
-        )
+        scaled = (relevance.get(product.id, low) - low) / spread
+        found = features(product, preferences, now=now, relevance=scaled, fit=fit)
+        total, confidence = weighed(found, weights)
         scored.append(
             Ranked(
                 product=product,
                 score=total,
                 confidence=confidence,
                 reasons=reasons(product, preferences, language, now=now, fit=fit)[:5],
+                features={name: round(value, 4) for name, value in found.items()},
             )
         )
     scored.sort(key=lambda ranked: (-ranked.score, ranked.product.price, ranked.product.id))

@@ -64,6 +64,7 @@ from talkshop.advisor.store import (
     recommendation_id,
     session_ref,
 )
+from talkshop.analytics.experiments import Exposure, stage_exposure, stage_reactions, strategy_for
 from talkshop.auth import Principal, PrincipalKind, generate_shopper_token
 from talkshop.catalog.model import Product
 from talkshop.clock import Clock, utc_now
@@ -173,10 +174,17 @@ class Turn(Answer):
         self._request = request
         self._memory = memory
         self._received_at = service.clock()
+        # The learned ranking weights, or the chat's experiment arm's (see talkshop.analytics).
+        self._strategy = strategy_for(service.store.repository, loaded.session)
 
     def events(self) -> Iterator[ChatEvent]:
         """The engine's text deltas as they come, then the recorded reply (after the commit)."""
-        turn = TurnContext(session=self._loaded.session, message=self._request.message, memory=self._memory)
+        turn = TurnContext(
+            session=self._loaded.session,
+            message=self._request.message,
+            memory=self._memory,
+            ranking_weights=self._strategy.weights,
+        )
         reply: AdvisorReply | None = None
         for event in self._service.advisor.respond(turn):
             if isinstance(event, TextDelta):
@@ -185,7 +193,11 @@ class Turn(Answer):
                 reply = event
         if reply is None:
             raise RuntimeError("the engine ended without a reply")
-        yield self._service.record_turn(self._loaded, self._request, self._received_at, reply, self._memory)
+        # A chat is exposed to its experiment arm by the first turn that ranks products under it.
+        exposure = self._strategy.exposure if reply.recommendations else None
+        yield self._service.record_turn(
+            self._loaded, self._request, self._received_at, reply, self._memory, exposure
+        )
 
 
 class ChatSessions:
@@ -386,6 +398,7 @@ class ChatSessions:
         self.store.stage_replace(work, loaded, updated)
         for recommendation, stored in recorded:
             self.store.stage_reaction(work, stored, recommendation, reactions[recommendation.product_id])
+        stage_reactions(work, loaded.session, reactions, now)
         if reactions:
             memory = self.store.memory(updated.user_id) or ShopperMemory(user_id=updated.user_id)
             self.store.stage_memory(work, _remember_reactions(memory, reactions))
@@ -463,6 +476,7 @@ class ChatSessions:
                         {
                             "message_count": session.message_count,
                             "idle_since": session.last_activity_at.isoformat(),
+                            "last_step": _last_step(session),
                         },
                     )
                 ],
@@ -481,7 +495,8 @@ class ChatSessions:
             subject=session_ref(session.id),
             occurred_at=self.clock(),
             actor=customer_ref(session.user_id),
-            payload={"user_id": session.user_id, **payload},
+            # The platform on every chat event lets analytics count it per platform from the event alone.
+            payload={"user_id": session.user_id, "platform": session.platform.value, **payload},
         )
 
 
@@ -532,6 +547,7 @@ class ChatService(ChatSessions):
         received_at: datetime,
         reply: AdvisorReply,
         memory: ShopperMemory | None,
+        exposure: Exposure | None = None,
     ) -> ChatReply:
         session = loaded.session
         # Only products the catalog knows (and sells) reach a card, a recommendation or the history.
@@ -562,6 +578,7 @@ class ChatService(ChatSessions):
                     reasons=item.reasons,
                     confidence=item.confidence,
                     message_index=assistant_index,
+                    features=item.features,
                     created_at=now,
                 )
             )
@@ -609,6 +626,8 @@ class ChatService(ChatSessions):
                 "creators_mentioned": _merged(session.creators_mentioned, creators),
                 "usage": session.usage.plus(reply.usage),
                 "last_activity_at": now,
+                "experiment_arms": session.experiment_arms
+                | ({exposure.experiment_id: exposure.arm} if exposure else {}),
             }
         )
         if len(json.dumps(updated.model_dump(mode="json"))) > MAX_SESSION_BYTES:
@@ -625,14 +644,18 @@ class ChatService(ChatSessions):
             }
         )
         events = self._turn_events(updated, assistant_index, reply, mentioned, recommendations, viewed)
+        _add_analytics_facts(events, products, latency_ms=int((now - received_at).total_seconds() * 1000))
+        if exposure is not None:
+            payload = {"experiment_id": exposure.experiment_id, "arm": exposure.arm}
+            events.append(self._event(EventType.EXPERIMENT_EXPOSURE, updated, payload))
         commerce = (cart, offered_code)
         try:
-            self._commit_turn(loaded, updated, recommendations, events, remembered, commerce)
+            self._commit_turn(loaded, updated, recommendations, events, remembered, commerce, exposure)
         except Conflict:
             current = self._loaded(session.id)
             if _swept_since(session, current.session):
                 # The sweep found the chat idle while the engine answered: this message brings it back.
-                self._commit_turn(current, updated, recommendations, events, remembered, commerce)
+                self._commit_turn(current, updated, recommendations, events, remembered, commerce, exposure)
             else:
                 # A duplicate of this message may have won the race: then its answer is this one's.
                 winner = self._recorded_answer(current.session, request)
@@ -651,12 +674,15 @@ class ChatService(ChatSessions):
         events: Sequence[Event],
         memory: ShopperMemory,
         commerce: tuple[Cart | None, str | None],
+        exposure: Exposure | None,
     ) -> None:
         work = self.store.repository.unit_of_work()
         self.store.stage_replace(work, loaded, updated)
         for recommendation in recommendations:
             self.store.stage_recommendation(work, recommendation)
         self.store.stage_events(work, events)
+        if exposure is not None:
+            stage_exposure(work, exposure, self.clock())
         self.store.stage_memory(work, memory)
         cart, offered_code = commerce
         if self.carts is not None:
@@ -732,6 +758,7 @@ class ChatService(ChatSessions):
                     "input_tokens": reply.usage.input_tokens,
                     "output_tokens": reply.usage.output_tokens,
                     "cost_usd": reply.usage.cost_usd,
+                    "products_shown": len(session.shown_products),
                 },
             )
         ]
@@ -761,6 +788,31 @@ class ChatService(ChatSessions):
             for product_id in viewed[:limit]
         ]
         return events
+
+
+def _add_analytics_facts(events: list[Event], products: Mapping[str, Product], latency_ms: int) -> None:
+    """What analytics needs from the event alone (schema v1, docs/analytics.md): the reply's latency on
+    message_sent, and the creator of the product of a product event. Events are frozen: replaced."""
+    for position, event in enumerate(events):
+        extra: dict[str, Any] = {}
+        if event.type == EventType.MESSAGE_SENT:
+            extra["latency_ms"] = latency_ms
+        product_id = str(event.payload.get("product_id"))
+        if product_id in products and "creator_id" not in event.payload:
+            extra["creator_id"] = products[product_id].creator_id
+        if extra:
+            events[position] = event.model_copy(update={"payload": {**event.payload, **extra}})
+
+
+def _last_step(session: ConversationSession) -> str:
+    """How far an abandoned chat got, for the abandonment histogram (analytics.aggregate.ABANDON_STEPS)."""
+    if session.carted_products:
+        return "cart"
+    if session.viewed_products:
+        return "details"
+    if session.suggested_products:
+        return "recommended"
+    return "chatting" if session.message_count else "started"
 
 
 def _chat_reply(

@@ -72,6 +72,7 @@ class AiRecommendation(BaseModel):
     reasons: list[str] = Field(min_length=1, description="Reasoning steps, each citing product data")
     confidence: float = Field(ge=0, le=1)
     message_index: int = Field(ge=0, description="Index of the assistant message in the session")
+    features: dict[str, float] = Field(default_factory=dict, description="Its ranking features, for learning")
     reaction: Reaction | None = None
     created_at: datetime
     version: int = 0
@@ -183,6 +184,11 @@ class ConversationStore:
     def get(self, session_id: str) -> LoadedSession | None:
         stored = self.repository.get(session_ref(session_id))
         return LoadedSession(_session_from_stored(stored), stored) if stored else None
+
+    def sessions(self, session_ids: Sequence[str]) -> list[ConversationSession]:
+        """Several chats in batch reads, in no particular order; those that no longer exist are left out."""
+        found = self.repository.get_many([session_ref(session_id) for session_id in session_ids])
+        return [_session_from_stored(stored) for stored in found.values()]
 
     def stage_create(self, work: UnitOfWork, session: ConversationSession) -> None:
         def exists() -> Conflict:

@@ -19,7 +19,7 @@ commerce; a code, saving or order total they return is data the reply may quote.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,7 +37,7 @@ from talkshop.advisor.model import (
     ShopCommerce,
 )
 from talkshop.advisor.preferences import Budget, Preferences
-from talkshop.advisor.ranking import MIN_RATING, Ranked, rank
+from talkshop.advisor.ranking import MIN_RATING, WEIGHTS, Ranked, rank
 from talkshop.catalog.model import Product, minor_unit_digits
 from talkshop.clock import Clock, utc_now
 from talkshop.llm.messages import ToolCall, ToolResult, ToolSpec
@@ -185,8 +185,10 @@ class ToolBox:
         commerce: ShopCommerce | None = None,
         user_id: str = "",
         chat_products: Sequence[str] = (),
+        weights: Mapping[str, float] = WEIGHTS,
     ) -> None:
         self._catalog = catalog
+        self._weights = weights  # the chat's ranking weights (learned, or its experiment arm's)
         self._commerce = commerce
         self._user_id = user_id
         # What apply_discount checks a code on when the model names no product: cart, else screen.
@@ -287,6 +289,7 @@ class ToolBox:
             excluded=self._excluded,
             now=self._clock(),
             limit=arguments.limit,
+            weights=self._weights,
         )
         self.searched = [choice.product.id for choice in ranked]
         for choice in ranked:

@@ -13,8 +13,8 @@ import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from talkshop.api.app import header
-from talkshop.api.cookies import shopper_token_from_cookies
-from talkshop.auth import Principal, authenticate
+from talkshop.api.cookies import session_id_from_cookies, shopper_token_from_cookies
+from talkshop.auth import ANONYMOUS, Principal, authenticate
 from talkshop.catalog.service import CatalogService
 from talkshop.data.repository import Repository
 from talkshop.settings import LOCAL_SEARCH, MINILM_EMBEDDINGS, get_settings
@@ -44,9 +44,16 @@ def catalog() -> CatalogService:
     return CatalogService(repository())
 
 
-def caller(app: APIGatewayRestResolver) -> Principal:
-    """Who is calling: the Authorization header, else the web client's shopper cookie."""
+def caller(app: APIGatewayRestResolver, *, signed_in: bool = False) -> Principal:
+    """Who is calling: the Authorization header, else a cookie: with `signed_in` (the dashboards and
+    their APIs) the creator's or admin's session cookie from /login, else the shopper cookie. The two
+    never mix: a signed-in creator who also chats stays a shopper on the shop's pages."""
     authorization = header(app, "Authorization")
+    if authorization is None and signed_in:
+        from talkshop.api.sessions import SESSION_ID_PREFIX, session_principal
+
+        session_id = session_id_from_cookies(header(app, "Cookie"), SESSION_ID_PREFIX)
+        return session_principal(session_id, repository(), get_settings()) if session_id else ANONYMOUS
     if authorization is None:
         token = shopper_token_from_cookies(header(app, "Cookie"))
         authorization = f"Bearer {token}" if token else None

@@ -104,7 +104,7 @@ ACP = FunctionSpec(
 )
 ADMIN = FunctionSpec(
     name="admin",
-    description="Admin operations: issuing and revoking agent keys",
+    description="Admin operations: agent keys, ranking experiments and learned ranking weights",
     table_access=TableAccess.READ_WRITE,
     needs_admin_key=True,
     uses_idempotency=True,
@@ -116,6 +116,23 @@ WEBHOOKS = FunctionSpec(
     table_access=TableAccess.READ_WRITE,
     needs_admin_key=True,
     uses_idempotency=True,
+)
+
+# A shopper's own data (GDPR): export, erasure, analytics opt-out; shopper tokens only.
+PRIVACY = FunctionSpec(
+    name="privacy",
+    description="A shopper's own data: export it, erase it, opt out of analytics",
+    table_access=TableAccess.READ_WRITE,
+    timeout_s=29,  # an erasure of a long-time shopper walks all their chats, carts and orders
+)
+
+# The dashboards' JSON APIs (and their CSV export): creator and admin keys, or the signed-in cookie.
+ANALYTICS = FunctionSpec(
+    name="analytics",
+    description="Conversational metrics of a creator and of the platform, as JSON or CSV",
+    table_access=TableAccess.READ,
+    needs_admin_key=True,
+    timeout_s=29,  # a year's range reads a year of metric items and the chats of the common questions
 )
 
 # The web client's pages, rendered on the server so they work without JavaScript (the no-JS chat
@@ -141,6 +158,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ACP,
     ADMIN,
     WEBHOOKS,
+    PRIVACY,
+    ANALYTICS,
     WEB,
 )
 
@@ -169,6 +188,15 @@ CHAT_SWEEPER = FunctionSpec(
     table_access=TableAccess.READ_WRITE,
     uses_payments=True,  # voids the holds and captures the orders of checkouts that died midway
     timeout_s=120,
+)
+
+# Not behind the API: an EventBridge rule (every event of source "talkshop") feeds it; it counts each
+# event once into the analytics metric items (talkshop.analytics.aggregate).
+ANALYTICS_CONSUMER = FunctionSpec(
+    name="analytics_consumer",
+    description="Aggregates the events on the bus into analytics metric items, each event once",
+    table_access=TableAccess.READ_WRITE,
+    timeout_s=30,
 )
 
 # Not behind the API: the steps of statemachines/checkout.asl.json and webhook_delivery.asl.json.
@@ -222,11 +250,25 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/feed/openai.csv", ACP),
     Route("POST", "/api/admin/agent-keys", ADMIN),
     Route("DELETE", "/api/admin/agent-keys/{id}", ADMIN),
+    Route("POST", "/api/admin/experiments", ADMIN),
+    Route("GET", "/api/admin/experiments", ADMIN),
+    Route("GET", "/api/admin/experiments/{id}", ADMIN),
+    Route("POST", "/api/admin/experiments/{id}/stop", ADMIN),
+    Route("GET", "/api/admin/experiments/{id}/report", ADMIN),
+    Route("GET", "/api/admin/ranking-weights", ADMIN),
+    Route("POST", "/api/admin/ranking-weights/learn", ADMIN),
+    Route("POST", "/api/admin/ranking-weights/rollback", ADMIN),
     Route("POST", "/api/webhooks", WEBHOOKS),
     Route("GET", "/api/webhooks", WEBHOOKS),
     Route("DELETE", "/api/webhooks/{id}", WEBHOOKS),
     Route("GET", "/api/webhooks/{id}/deliveries", WEBHOOKS),
     Route("POST", "/api/webhooks/deliveries/{id}/redeliver", WEBHOOKS),
+    Route("GET", "/api/me/export", PRIVACY),
+    Route("DELETE", "/api/me", PRIVACY),
+    Route("GET", "/api/me/analytics", PRIVACY),
+    Route("PUT", "/api/me/analytics", PRIVACY),
+    Route("GET", "/api/analytics/creator", ANALYTICS),
+    Route("GET", "/api/analytics/admin", ANALYTICS),
     Route("GET", "/", WEB),
     Route("GET", "/chat", WEB),
     Route("POST", "/chat", WEB),
@@ -244,4 +286,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/history", WEB),
     Route("GET", "/history/{id}/export.pdf", WEB),
     Route("POST", "/history/{id}/delete", WEB),
+    Route("GET", "/history/erase", WEB),
+    Route("POST", "/history/erase", WEB),
+    Route("GET", "/login", WEB),
+    Route("POST", "/login", WEB),
+    Route("POST", "/logout", WEB),
+    Route("GET", "/dashboard/conversational-metrics", WEB),
+    Route("GET", "/admin/conversational-commerce", WEB),
 )

@@ -374,6 +374,8 @@ class CartService:
                 unit_price=line.unit_price,
                 currency=line.currency,
                 session_id=cart.session_id,
+                # A chat's cart adds count on the chat's platform in analytics.
+                platform=session.session.platform.value if session is not None else None,
             )
         )
         if session is not None and line.product_id not in session.session.carted_products:

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from talkshop.advisor.model import Reaction
 from talkshop.advisor.store import ConversationStore, LoadedSession
+from talkshop.analytics.experiments import stage_chat_order, stage_reactions
 from talkshop.api.observability import logger
 from talkshop.catalog.service import product_ref
 from talkshop.clock import Clock, utc_now
@@ -392,9 +393,14 @@ class CheckoutSteps:
             purchased = list(dict.fromkeys([*memory.purchased_products, *bought]))[-50:]
             self.conversations.stage_memory(work, memory.model_copy(update={"purchased_products": purchased}))
         if order.conversation_id:
+            marked: dict[str, Reaction] = {}
             for recommendation, stored in self.conversations.recommendations_in(order.conversation_id):
                 if recommendation.product_id in bought and recommendation.reaction != Reaction.PURCHASED:
                     self.conversations.stage_reaction(work, stored, recommendation, Reaction.PURCHASED)
+                    marked[recommendation.id] = Reaction.PURCHASED
+            chat = self.conversations.get(order.conversation_id) if marked else None
+            if chat is not None:  # the purchases count for the chat's experiment arms too
+                stage_reactions(work, chat.session, marked, self.clock())
         self._commit(work)
         return state
 
@@ -689,6 +695,7 @@ class CheckoutSteps:
             }
         )
         self.conversations.stage_replace(work, session, updated)
+        stage_chat_order(work, chat, order.created_at)  # the order counts for the chat's experiment arms
         self.store.stage_purchase_link(work, order, order.created_at)
         work.record_event(
             commerce_event(

@@ -48,6 +48,7 @@ from talkshop.auth import Principal, PrincipalKind
 from talkshop.clock import Clock, utc_now
 from talkshop.data.repository import IndexEntries, Repository, StoredEntity, by_owner
 from talkshop.errors import Conflict, Forbidden, InvalidInput, NotFound, TalkshopError
+from talkshop.events.publisher import event_of_detail
 from talkshop.ontology.model import Dimension, EntityRef, Event, EventType, ThingType
 
 SIGNATURE_HEADER = "Talkshop-Signature"
@@ -800,7 +801,7 @@ def run_step(
     - record_dead_letter: {"delivery_id", "error"?} -> {"delivery_id", "status": "dead_lettered"}
     """
     if step == "plan":
-        event = Event.model_validate(state.get("detail", state))
+        event = event_of_detail(state.get("detail", state))  # a published Detail has a schemaVersion
         return {"delivery_ids": deliveries_for(event, repository, clock)}
     delivery_id = state.get("delivery_id")
     if not isinstance(delivery_id, str):

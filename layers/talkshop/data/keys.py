@@ -8,7 +8,13 @@ Layout (see docs/data-model.md):
 - events live in their own partition per subject: PK = "EVENTS#<entity key>", SK = "<ts>#<event id>",
   and in the BY_TYPE index under "EVENTDAY#<yyyy-mm-dd>" for events by day;
 - counters about it share the partition too: SK = "COUNTER#<name>" (atomic, limit-checked counts);
-- API keys: PK = "APIKEY#<sha256 of the key>", SK = "#APIKEY".
+- API keys: PK = "APIKEY#<sha256 of the key>", SK = "#APIKEY";
+- analytics metric items: PK = "METRICS#<yyyy-mm-dd>", SK = "TOTAL#<platform>",
+  "CREATOR#<creator>#<platform>" or "PRODUCT#<creator>#<product>#<platform>"; the consumer's markers:
+  PK = "METRICAPPLIED#<event id>", SK = "#APPLIED" (an event counted once) and
+  PK = "METRICTOUCH#<subject>", SK = "<what>" (a first time counted once, e.g. a chat reaching a product);
+- signed-in web sessions (creators, the admin): PK = "WEBSESSION#<sha256 of the session id>",
+  SK = "#WEBSESSION".
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from talkshop.ontology.model import ConnectionType, Dimension, EntityRef
 
 ENTITY_SORT_KEY = "#ENTITY"
 API_KEY_SORT_KEY = "#APIKEY"
+WEB_SESSION_SORT_KEY = "#WEBSESSION"
 API_KEY_TYPE = "apikey"  # how API keys are listed under their holder in the BY_OWNER index
 CONNECTION_PREFIX = "CONN#"
 KNOWLEDGE_PREFIX = "KNOWLEDGE#"
@@ -102,3 +109,37 @@ def event_day_partition(occurred_at: datetime) -> str:
 
 def api_key_partition(key_hash: str) -> str:
     return f"APIKEY#{key_hash}"
+
+
+def web_session_partition(session_hash: str) -> str:
+    return f"WEBSESSION#{session_hash}"
+
+
+METRIC_PREFIXES = ("METRICS#", "METRICAPPLIED#", "METRICTOUCH#")  # every analytics item, for a rebuild
+METRIC_APPLIED_SORT_KEY = "#APPLIED"
+
+
+def metric_partition(day: str) -> str:
+    return f"METRICS#{day}"
+
+
+def metric_sort_key(scope: str, platform: str, creator_id: str | None, product_id: str | None) -> str:
+    """Scope first, then creator, so one creator's items (or all products) are one begins_with."""
+    if scope == "total":
+        return f"TOTAL#{platform}"
+    if scope == "creator":
+        return f"CREATOR#{creator_id}#{platform}"
+    return f"PRODUCT#{creator_id}#{product_id}#{platform}"
+
+
+def metric_sort_prefix(scope: str, creator_id: str | None = None) -> str:
+    prefix = f"{scope.upper()}#"
+    return f"{prefix}{creator_id}#" if creator_id is not None and scope != "total" else prefix
+
+
+def metric_applied_partition(event_id: str) -> str:
+    return f"METRICAPPLIED#{event_id}"
+
+
+def metric_touch_partition(subject: str) -> str:
+    return f"METRICTOUCH#{subject}"

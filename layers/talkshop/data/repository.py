@@ -21,7 +21,16 @@ from botocore.exceptions import ClientError
 from talkshop.clock import iso, parse_iso
 from talkshop.data import keys
 from talkshop.data.pagination import InvalidCursor, decode_cursor, encode_cursor
-from talkshop.data.schema import BY_FACET, BY_OWNER, BY_STATUS, BY_TYPE, BY_USER, INVERSE, IndexSpec
+from talkshop.data.schema import (
+    BY_FACET,
+    BY_OWNER,
+    BY_STATUS,
+    BY_TYPE,
+    BY_USER,
+    EXPIRY_ATTRIBUTE,
+    INVERSE,
+    IndexSpec,
+)
 from talkshop.data.serialization import from_dynamo, to_dynamo
 from talkshop.errors import Conflict, TalkshopError
 from talkshop.ontology.model import Connection, ConnectionType, Dimension, EntityRef, Event, Knowledge
@@ -52,6 +61,15 @@ class IndexEntries:
     status: str | None = None
     facet: tuple[str, str] | None = None
     search_text: str | None = None
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in session as stored: its holder, the digest of the key it came from, its end."""
+
+    holder: EntityRef
+    key_hash: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -271,13 +289,14 @@ class UnitOfWork:
         *,
         at_most: int | None = None,
         on_refused: Callable[[], TalkshopError],
+        by: int = 1,
     ) -> None:
-        """Count one more of something about an entity (a discount's uses), atomically.
+        """Count one more (or `by` more) of something about an entity (a discount's uses), atomically.
 
         With `at_most`, refused (`on_refused`) when the count has already reached it: the limit holds
         under any concurrency because the check and the increment are one conditional write.
         """
-        if at_most is not None and at_most < 1:
+        if at_most is not None and (at_most < 1 or by != 1):
             raise on_refused()
         key = {"PK": keys.entity_key(subject), "SK": keys.counter_sort_key(name)}
         names = {"#count": "count", "#updated": "updated_at"}
@@ -285,7 +304,7 @@ class UnitOfWork:
             "Key": key,
             "UpdateExpression": "SET #count = if_not_exists(#count, :zero) + :one, #updated = :now",
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {":zero": 0, ":one": 1, ":now": iso(now)},
+            "ExpressionAttributeValues": {":zero": 0, ":one": by, ":now": iso(now)},
         }
         if at_most is not None:
             body["ConditionExpression"] = "attribute_not_exists(#count) OR #count < :limit"
@@ -295,10 +314,15 @@ class UnitOfWork:
                 "Key": dict(key),
                 "UpdateExpression": "SET #count = #count - :one",
                 "ExpressionAttributeNames": {"#count": "count"},
-                "ExpressionAttributeValues": {":one": 1},
+                "ExpressionAttributeValues": {":one": by},
             }
         }
         self._add("Update", body, on_refused, inverse)
+
+    def erase_counter(self, subject: EntityRef, name: str) -> None:
+        """Delete a counter about an entity (one that names an erased person)."""
+        key = {"PK": keys.entity_key(subject), "SK": keys.counter_sort_key(name)}
+        self._add("Delete", {"Key": key}, None, self._undo_of_write_to(key))
 
     def connect(self, connection: Connection, now: datetime) -> None:
         """Idempotent: connecting twice leaves one edge."""
@@ -313,16 +337,19 @@ class UnitOfWork:
 
     def record_event(self, event: Event) -> None:
         """Events are append-only: the same event (time and id) is never written twice."""
-        stamp = f"{iso(event.occurred_at)}#{event.id}"
-        item = {
-            "PK": keys.events_partition(event.subject),
-            "SK": stamp,
-            BY_TYPE.partition_key: keys.event_day_partition(event.occurred_at),
-            BY_TYPE.sort_key: stamp,
-            "dimension": Dimension.EVENT.value,
-            "event": event.model_dump(mode="json"),
-        }
-        self._put_new(item, None)
+        self._put_new(_event_item(event), None)
+
+    def rewrite_event(self, event: Event) -> None:
+        """Replace what a recorded event says (same subject, time and id), for an erasure that must
+        anonymise a fact it keeps. The outbox publishes inserts only, so it is not published again."""
+        item = _event_item(event)
+        key = {"PK": item["PK"], "SK": item["SK"]}
+        self._add(
+            "Put",
+            {"Item": _serialize(item), "ConditionExpression": "attribute_exists(PK)"},
+            None,
+            self._undo_of_write_to(key),
+        )
 
     def put_knowledge(self, knowledge: Knowledge, now: datetime) -> None:
         item: dict[str, Any] = {
@@ -361,6 +388,26 @@ class UnitOfWork:
 
     def revoke_api_key(self, key_hash: str) -> None:
         key = {"PK": keys.api_key_partition(key_hash), "SK": keys.API_KEY_SORT_KEY}
+        self._add("Delete", {"Key": key}, None, self._undo_of_write_to(key))
+
+    def open_web_session(
+        self, session_hash: str, holder: EntityRef, key_hash: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """A signed-in session: who it is (`holder`), the digest of the key it was opened with (a
+        session ends with its key) and when it ends (TTL deletes the item some time after)."""
+        item = {
+            "PK": keys.web_session_partition(session_hash),
+            "SK": keys.WEB_SESSION_SORT_KEY,
+            "holder": holder.model_dump(mode="json"),
+            "key_hash": key_hash,
+            "created_at": iso(now),
+            "expires_at": iso(expires_at),
+            EXPIRY_ATTRIBUTE: int(expires_at.timestamp()),
+        }
+        self._put_new(item, None)
+
+    def close_web_session(self, session_hash: str) -> None:
+        key = {"PK": keys.web_session_partition(session_hash), "SK": keys.WEB_SESSION_SORT_KEY}
         self._add("Delete", {"Key": key}, None, self._undo_of_write_to(key))
 
     def commit(self) -> None:
@@ -606,6 +653,13 @@ class Repository:
         )
         return [Event.model_validate(from_dynamo(item["event"])) for item in response["Items"]]
 
+    def all_events_of(self, subject: EntityRef) -> list[Event]:
+        """Every event about an entity, oldest first (all pages; consistent reads)."""
+        items = self._all_items(
+            {"KeyConditionExpression": Key("PK").eq(keys.events_partition(subject)), "ConsistentRead": True}
+        )
+        return [Event.model_validate(from_dynamo(item["event"])) for item in items]
+
     def events_on_day(self, day: datetime, limit: int = 1000) -> list[Event]:
         response = self.table.query(
             IndexName=BY_TYPE.name,
@@ -646,6 +700,21 @@ class Repository:
         item = response.get("Item")
         return EntityRef.model_validate(item["holder"]) if item else None
 
+    def web_session(self, session_hash: str) -> WebSession | None:
+        # Consistent: a session works from the moment it is opened and stops the moment it is closed.
+        response = self.table.get_item(
+            Key={"PK": keys.web_session_partition(session_hash), "SK": keys.WEB_SESSION_SORT_KEY},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return WebSession(
+            holder=EntityRef.model_validate(item["holder"]),
+            key_hash=str(item["key_hash"]),
+            expires_at=parse_iso(str(item["expires_at"])),
+        )
+
 
 def _entity_item(
     ref: EntityRef,
@@ -684,6 +753,18 @@ def _entity_item(
     if index.search_text:
         item["search_text"] = index.search_text
     return item
+
+
+def _event_item(event: Event) -> dict[str, Any]:
+    stamp = f"{iso(event.occurred_at)}#{event.id}"
+    return {
+        "PK": keys.events_partition(event.subject),
+        "SK": stamp,
+        BY_TYPE.partition_key: keys.event_day_partition(event.occurred_at),
+        BY_TYPE.sort_key: stamp,
+        "dimension": Dimension.EVENT.value,
+        "event": event.model_dump(mode="json"),
+    }
 
 
 def _expect_version(version: int) -> dict[str, Any]:

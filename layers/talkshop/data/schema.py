@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 PARTITION_KEY = "PK"
 SORT_KEY = "SK"
+# Epoch seconds after which DynamoDB's TTL deletes an item (signed-in web sessions); items without it stay.
+EXPIRY_ATTRIBUTE = "expires_epoch"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ on AWS and in the local runtime after every request, against a local bus.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ from talkshop.data.serialization import from_dynamo
 from talkshop.ontology.model import Dimension, Event
 
 EVENT_SOURCE = "talkshop"
+SCHEMA_VERSION = 1  # of every published Detail: bump when a payload changes incompatibly
 MAX_ENTRIES_PER_CALL = 10  # PutEvents' limit
 _deserializer = TypeDeserializer()
 
@@ -44,6 +46,17 @@ class PublishReport:
     failed: list[str] = field(default_factory=list)
 
 
+def event_detail(event: Event) -> dict[str, Any]:
+    """The Detail of the event's bus entry: the event as JSON, with the schema version of its payload
+    (docs/analytics.md documents each type's payload per version)."""
+    return {"schemaVersion": SCHEMA_VERSION, **event.model_dump(mode="json")}
+
+
+def event_of_detail(detail: Mapping[str, Any]) -> Event:
+    """The event a published Detail carries (its envelope fields set aside)."""
+    return Event.model_validate({name: value for name, value in detail.items() if name != "schemaVersion"})
+
+
 def recorded_events(records: Sequence[Mapping[str, Any]]) -> list[RecordedEvent]:
     """The new event items among DynamoDB stream records, in stream order. Events are append-only,
     so only inserts count; entities, edges, knowledge and keys are skipped."""
@@ -64,7 +77,8 @@ def bus_entry(event: Event, bus_name: str) -> dict[str, Any]:
     return {
         "Source": EVENT_SOURCE,
         "DetailType": event.type.value,
-        "Detail": event.model_dump_json(),
+        # Versioned, so consumers can tell payload shapes apart (docs/analytics.md, per event type).
+        "Detail": json.dumps(event_detail(event)),
         "EventBusName": bus_name,
         "Time": event.occurred_at,
     }

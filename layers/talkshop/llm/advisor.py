@@ -32,6 +32,7 @@ from talkshop.advisor.model import (
     Usage,
 )
 from talkshop.advisor.preferences import Extraction, refine
+from talkshop.advisor.ranking import WEIGHTS
 from talkshop.advisor.tools import ToolBox
 from talkshop.catalog.model import Product
 from talkshop.clock import Clock, utc_now
@@ -211,6 +212,7 @@ class LlmAdvisor:
             commerce=self._commerce,
             user_id=session.user_id,
             chat_products=session.carted_products or session.shown_products,
+            weights=turn.ranking_weights or WEIGHTS,
         )
         # Products this conversation's tools returned earlier, and the shopper's purchases, may be spoken of.
         toolbox.returned.update(known)
@@ -320,6 +322,7 @@ class LlmAdvisor:
                 type=RecommendationType.PRIMARY if index == 0 else RecommendationType.ALTERNATIVE,
                 reasons=toolbox.ranked[pid].reasons,
                 confidence=toolbox.ranked[pid].confidence,
+                features=toolbox.ranked[pid].features,
             )
             for index, pid in enumerate(pid for pid in shown if pid in toolbox.ranked)
         ]

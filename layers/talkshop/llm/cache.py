@@ -38,6 +38,8 @@ def cache_key(turn: TurnContext) -> str:
         "history": [(message.role, message.content) for message in session.messages],
         "bought": memory.purchased_products if memory else [],
         "dismissed": memory.dismissed_products if memory else [],
+        # Chats ranking with other weights (another experiment arm) must not share answers.
+        "weights": turn.ranking_weights,
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 

@@ -11,6 +11,11 @@ EventBridge event) and does not wait for it. The thread never takes the invocati
 execution's steps simply queue behind the request in flight. Endpoints on 127.0.0.1 are allowed here
 (TALKSHOP_WEBHOOK_ALLOW_LOOPBACK); TALKSHOP_LOCAL_FAST_RETRIES shortens that state machine's retry waits
 to a second (for tests; the ASL file keeps its production values).
+
+Analytics: on AWS an EventBridge rule (infra/constructs/analytics.py) hands every event of the bus to
+the analytics_consumer function. `persist` stands in for it too: each event it put on the local bus
+goes through that function's handler right away, in the same invocation (under the lock `persist`'s
+caller holds), and the metric items it writes are journalled before `persist` returns.
 """
 
 from __future__ import annotations
@@ -33,11 +38,14 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from talkshop.api import context
+from talkshop.api.routes import ANALYTICS_CONSUMER
 from talkshop.api.state_machines import STATE_MACHINES, WEBHOOK_DELIVERY
 from talkshop.commerce.webhooks import ALLOW_LOOPBACK_VARIABLE, SUBSCRIBABLE_EVENTS
 from talkshop.errors import TalkshopError
-from talkshop.events.publisher import EVENT_SOURCE, recorded_events
+from talkshop.events.publisher import EVENT_SOURCE, event_detail, recorded_events
 from talkshop.local import lambdas, moto_tuning, stepfunctions
+from talkshop.local.apigateway import LocalLambdaContext
+from talkshop.local.invoke import handler_for
 from talkshop.local.persistence import TableJournal
 from talkshop.local.resources import create_idempotency_table, create_table
 from talkshop.settings import (
@@ -85,7 +93,7 @@ def eventbridge_event(event: Event, region: str, account_id: str) -> dict[str, A
         "time": event.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
         "resources": [],
-        "detail": json.loads(event.model_dump_json()),
+        "detail": event_detail(event),
     }
 
 
@@ -253,6 +261,8 @@ class LocalAws:
                 self._save_search_index()
             published = context.event_publisher().publish(records)
             self._trigger_webhooks(records, set(published.failed))
+            if self._count_analytics(records, set(published.failed)):
+                self.journal.capture()  # the metric items just written: durable like the rest
 
     def _trigger_webhooks(self, records: list[dict[str, Any]], failed: set[str]) -> None:
         """What the EventBridge rule does on AWS: every order event endpoints may subscribe to that went
@@ -260,6 +270,28 @@ class LocalAws:
         for recorded in recorded_events(records):
             if recorded.event.type.value in SUBSCRIBABLE_EVENTS and recorded.sequence_number not in failed:
                 self._webhook_events.put(eventbridge_event(recorded.event, LOCAL_REGION, DEFAULT_ACCOUNT_ID))
+
+    def _count_analytics(self, records: list[dict[str, Any]], failed: set[str]) -> int:
+        """What the analytics rule does on AWS: every event that went onto the bus is handed to the
+        analytics_consumer handler. One it fails on is logged and skipped (on AWS: retried, then
+        dead-lettered); `talkshop analytics rebuild` recounts everything. Returns the events handed."""
+        handler = handler_for(ANALYTICS_CONSUMER)
+        handed = 0
+        for recorded in recorded_events(records):
+            if recorded.sequence_number in failed:
+                continue
+            bus_event = eventbridge_event(recorded.event, LOCAL_REGION, DEFAULT_ACCOUNT_ID)
+            lambda_context = LocalLambdaContext(
+                ANALYTICS_CONSUMER.name, ANALYTICS_CONSUMER.timeout_s, ANALYTICS_CONSUMER.memory_mb
+            )
+            handed += 1
+            try:
+                handler(bus_event, lambda_context)
+            except Exception as error:  # one event not counted must not fail the request that made it
+                logging.getLogger(__name__).warning(
+                    "analytics did not count %s: %r", recorded.event.id, error
+                )
+        return handed
 
     def _reconcile_search_index(self) -> None:
         """Bring the saved index in line with the restored table: index every product (vectors of

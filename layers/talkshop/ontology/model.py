@@ -52,6 +52,9 @@ class ThingType(StrEnum):
     WEBHOOK_ENDPOINT = "webhook_endpoint"
     WEBHOOK_DELIVERY = "webhook_delivery"
     ACP_CHECKOUT_SESSION = "acp_checkout_session"
+    EXPERIMENT = "experiment"
+    RUNNING_EXPERIMENT = "running_experiment"
+    RANKING_WEIGHTS = "ranking_weights"
 
 
 class ConnectionType(StrEnum):
@@ -86,6 +89,8 @@ class EventType(StrEnum):
     DISCOUNT_APPLIED = "discount_applied"
     WEBHOOK_DELIVERED = "webhook_delivered"
     WEBHOOK_FAILED = "webhook_failed"
+    EXPERIMENT_EXPOSURE = "experiment_exposure"
+    STORE_VIEWED = "store_viewed"  # the storefront page (browse or search): traditional visits
 
 
 class EntityRef(BaseModel):
@@ -117,6 +122,8 @@ class Person(BaseModel):
     role: PersonRole
     name: str = Field(min_length=1, max_length=200)
     group_id: Identifier | None = None
+    # A shopper's choice (PUT /api/me/analytics): their events are not counted in analytics.
+    analytics_opt_out: bool = False
 
     @property
     def ref(self) -> EntityRef:

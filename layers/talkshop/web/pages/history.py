@@ -15,11 +15,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import TypeAdapter, ValidationError
 
 from talkshop.advisor.model import ConversationSession
-from talkshop.api.context import caller, catalog, chat_sessions, orders
+from talkshop.api.context import caller, catalog, chat_sessions, orders, repository
+from talkshop.api.cookies import forget_shopper_cookie
 from talkshop.auth import Principal, PrincipalKind
 from talkshop.commerce.model import Order
 from talkshop.errors import NotFound
 from talkshop.ontology.model import Identifier
+from talkshop.privacy import ShopperData
 from talkshop.settings import get_settings
 from talkshop.web.app import form_fields, page, page_router, require_same_origin
 from talkshop.web.history_view import (
@@ -39,6 +41,12 @@ from talkshop.web.render import SECURITY_HEADERS, redirect
 router = page_router()
 _CHAT_ID = TypeAdapter(Identifier)
 _LISTING_BATCH = 100  # chats read per query while searching
+ERASE_PATH = f"{HISTORY_PATH}/erase"
+# What the history page says after a redirect (?deleted=1, ?erased=1).
+_NOTICES = {
+    "deleted": "The chat was deleted.",
+    "erased": "All your data was deleted. Orders you placed are kept, without your name or address.",
+}
 
 
 def _app() -> APIGatewayRestResolver:
@@ -97,7 +105,9 @@ def history() -> Response[str]:
     app = _app()
     event = app.current_event
     query = (event.get_query_string_value("q") or "").strip()
-    notice = "The chat was deleted." if event.get_query_string_value("deleted") == "1" else None
+    notice = next(
+        (text for flag, text in _NOTICES.items() if event.get_query_string_value(flag) == "1"), None
+    )
     principal = caller(app)
     if principal.kind == PrincipalKind.ANONYMOUS:
         return page("history.html", section="history", shopper=False, query=query, rows=[], notice=notice)
@@ -157,3 +167,19 @@ def delete(id: str) -> Response[str]:
         return page("history_delete.html", section="history", row=row)
     chat_sessions().delete(chat_id, principal)
     return redirect(f"{HISTORY_PATH}?deleted=1")
+
+
+@router.get(ERASE_PATH)
+def erase_confirmation() -> Response[str]:
+    """Asks before erasing everything (GET /api/me/export is offered first)."""
+    return page("history_erase.html", section="history")
+
+
+@router.post(ERASE_PATH)
+def erase_everything() -> Response[str]:
+    """Erases the cookie's shopper as DELETE /api/me does, and forgets the cookie."""
+    app = _app()
+    require_same_origin(app)
+    ShopperData(repository()).erase(caller(app))
+    secure = get_settings().public_url.startswith("https://")
+    return redirect(f"{HISTORY_PATH}?erased=1", headers={"Set-Cookie": forget_shopper_cookie(secure=secure)})

@@ -9,7 +9,8 @@ from functools import lru_cache
 
 from aws_lambda_powertools.event_handler import Response
 
-from talkshop.api.context import caller, carts, catalog, search_service
+from talkshop.analytics.visits import record_store_view
+from talkshop.api.context import caller, carts, catalog, repository, search_service
 from talkshop.api.cookies import shopper_cookie
 from talkshop.auth import ANONYMOUS, Principal, PrincipalKind
 from talkshop.catalog.service import CatalogService, ProductQuery
@@ -56,7 +57,10 @@ def store() -> Response[str]:
     category = parameters.get("category") or None
     if category is not None and not _CATEGORY.match(category):
         raise InvalidInput("That is not a category of this shop.", code="invalid_category")
-    view = _search(query, category) if query else _browse(category, parameters.get("cursor") or None)
+    cursor = parameters.get("cursor") or None
+    view = _search(query, category) if query else _browse(category, cursor)
+    if cursor is None:  # a visit (or a search) of the store, not its next page: the traditional funnel
+        record_store_view(repository(), searched=bool(query), results=len(view.cards), category=category)
     return page("store.html", section="store", view=view, actions=STORE_CARD_ACTIONS)
 
 

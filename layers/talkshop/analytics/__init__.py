@@ -1,0 +1,1 @@
+"""Analytics: events folded into metric items, the figures dashboards show, experiments and learning."""

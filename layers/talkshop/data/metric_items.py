@@ -1,0 +1,216 @@
+"""Analytics' items in the single table: metric counters, and the markers that make counting idempotent.
+
+An event is applied in one transaction: a conditional put of its "applied" marker (absent → first time)
+with the ADDs of its counters, so a second delivery of the same event fails the condition and changes
+nothing. Some counts are "first time" counts (a chat reaching a product, a cart started outside a chat):
+each has a touch marker of its own, put conditionally in the same transaction. Key shapes live in
+:mod:`talkshop.data.keys`; docs/analytics.md describes the items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from botocore.exceptions import ClientError
+
+from talkshop.data import keys
+from talkshop.data.repository import MAX_TRANSACTION_ITEMS, Repository, TooManyChanges
+from talkshop.data.schema import EXPIRY_ATTRIBUTE
+from talkshop.data.serialization import from_dynamo
+from talkshop.errors import Conflict
+from talkshop.ontology.model import Dimension, Event
+
+COUNTER_PREFIX = "c_"  # counters are top-level number attributes, apart from the keys and labels
+APPLY_ATTEMPTS = 5
+
+Counts = Mapping[str, int]
+
+
+@dataclass(frozen=True, order=True)
+class MetricKey:
+    """Which aggregate: a UTC day and a scope ("total", "creator" or "product") on a platform."""
+
+    day: date
+    scope: str
+    platform: str
+    creator_id: str | None = None
+    product_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Touch:
+    """A first time, counted once: `what` happened for `subject` (e.g. a chat reached a product)."""
+
+    subject: str
+    what: str
+
+
+@dataclass(frozen=True)
+class StoredMetric:
+    key: MetricKey
+    counts: dict[str, int]
+
+
+class MetricStore:
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+
+    def apply(
+        self,
+        event_id: str,
+        counts: Mapping[MetricKey, Counts],
+        firsts: Mapping[Touch, Mapping[MetricKey, Counts]],
+        forget_after: datetime,
+    ) -> bool:
+        """Add an event's counts once; False when the event was applied already. Its marker expires
+        (TTL) at `forget_after`, past any redelivery or archive replay of the event.
+
+        Touches already recorded are left out (read first); one recorded by a concurrent consumer
+        between the read and the write cancels the transaction, which is then tried again.
+        """
+        for _ in range(APPLY_ATTEMPTS):
+            new = {touch: more for touch, more in firsts.items() if not self._touched(touch)}
+            merged = _merged([counts, *new.values()])
+            requests = [
+                self._marker(
+                    keys.metric_applied_partition(event_id),
+                    keys.METRIC_APPLIED_SORT_KEY,
+                    {EXPIRY_ATTRIBUTE: int(forget_after.timestamp())},
+                )
+            ]
+            requests += [self._marker(keys.metric_touch_partition(t.subject), t.what) for t in new]
+            requests += [
+                self._add(key, values) for key, values in sorted(merged.items()) if any(values.values())
+            ]
+            if len(requests) > MAX_TRANSACTION_ITEMS:
+                raise TooManyChanges(f"Event {event_id} touches {len(requests)} metric items.")
+            try:
+                self.repository.transact(requests)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                if self.applied(event_id):
+                    return False
+                continue
+            return True
+        raise Conflict(f"Event {event_id} kept colliding with concurrent counts.", code="concurrent_update")
+
+    def applied(self, event_id: str) -> bool:
+        return (
+            self.repository.raw_item(keys.metric_applied_partition(event_id), keys.METRIC_APPLIED_SORT_KEY)
+            is not None
+        )
+
+    def _touched(self, touch: Touch) -> bool:
+        return self.repository.raw_item(keys.metric_touch_partition(touch.subject), touch.what) is not None
+
+    def _marker(self, partition: str, sort: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.repository.table_name,
+                "Item": {"PK": partition, "SK": sort, **(extra or {})},
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def _add(self, key: MetricKey, values: Counts) -> dict[str, Any]:
+        labels = {"day": key.day.isoformat(), "scope": key.scope, "platform": key.platform}
+        if key.creator_id is not None:
+            labels["creator_id"] = key.creator_id
+        if key.product_id is not None:
+            labels["product_id"] = key.product_id
+        names: dict[str, str] = {}
+        attribute_values: dict[str, Any] = {}
+        sets = []
+        for position, (label, text) in enumerate(labels.items()):
+            names[f"#l{position}"] = label
+            attribute_values[f":l{position}"] = text
+            sets.append(f"#l{position} = :l{position}")
+        adds = []
+        for position, (name, value) in enumerate(sorted(values.items())):
+            if value:
+                names[f"#c{position}"] = COUNTER_PREFIX + name
+                attribute_values[f":c{position}"] = value
+                adds.append(f"#c{position} :c{position}")
+        return {
+            "Update": {
+                "TableName": self.repository.table_name,
+                "Key": {
+                    "PK": keys.metric_partition(key.day.isoformat()),
+                    "SK": keys.metric_sort_key(key.scope, key.platform, key.creator_id, key.product_id),
+                },
+                "UpdateExpression": f"SET {', '.join(sets)} ADD {', '.join(adds)}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": attribute_values,
+            }
+        }
+
+    def metrics_on(
+        self, day: date, scope: str | None = None, creator_id: str | None = None
+    ) -> list[StoredMetric]:
+        """One day's items (of a scope, of one creator's when given): one key query."""
+        condition: ConditionBase = Key("PK").eq(keys.metric_partition(day.isoformat()))
+        if scope is not None:
+            condition = condition & Key("SK").begins_with(keys.metric_sort_prefix(scope, creator_id))
+        return [_metric_of(item) for item in self._all({"KeyConditionExpression": condition})]
+
+    def drop_all(self) -> int:
+        """Delete every metric item and marker (a rebuild's first step): a scan, for the CLI only."""
+        dropped = 0
+        condition: ConditionBase = Attr("PK").begins_with(keys.METRIC_PREFIXES[0])
+        for prefix in keys.METRIC_PREFIXES[1:]:
+            condition = condition | Attr("PK").begins_with(prefix)
+        with self.repository.table.batch_writer() as batch:
+            for item in self._all(
+                {"FilterExpression": condition, "ProjectionExpression": "PK, SK"}, scan=True
+            ):
+                batch.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+                dropped += 1
+        return dropped
+
+    def recorded_events(self) -> Iterator[Event]:
+        """Every event recorded in the table, oldest first (a rebuild's replay): a scan, for the CLI."""
+        items = self._all({"FilterExpression": Attr("dimension").eq(Dimension.EVENT.value)}, scan=True)
+        events = [Event.model_validate(from_dynamo(item["event"])) for item in items]
+        yield from sorted(events, key=lambda event: (event.occurred_at, event.id))
+
+    def _all(self, arguments: dict[str, Any], *, scan: bool = False) -> list[dict[str, Any]]:
+        table = self.repository.table
+        items: list[dict[str, Any]] = []
+        while True:
+            response = table.scan(**arguments) if scan else table.query(**arguments)
+            items += response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return items
+            arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _merged(parts: list[Mapping[MetricKey, Counts]]) -> dict[MetricKey, dict[str, int]]:
+    """One update per item: a transaction may name an item only once."""
+    merged: dict[MetricKey, dict[str, int]] = {}
+    for part in parts:
+        for key, values in part.items():
+            target = merged.setdefault(key, {})
+            for name, value in values.items():
+                target[name] = target.get(name, 0) + value
+    return merged
+
+
+def _metric_of(item: Mapping[str, Any]) -> StoredMetric:
+    key = MetricKey(
+        day=date.fromisoformat(str(item["day"])),
+        scope=str(item["scope"]),
+        platform=str(item["platform"]),
+        creator_id=str(item["creator_id"]) if "creator_id" in item else None,
+        product_id=str(item["product_id"]) if "product_id" in item else None,
+    )
+    counts = {
+        name[len(COUNTER_PREFIX) :]: int(value)
+        for name, value in item.items()
+        if name.startswith(COUNTER_PREFIX)
+    }
+    return StoredMetric(key, counts)

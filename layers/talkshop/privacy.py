@@ -1,0 +1,300 @@
+"""A shopper's rights over their data (GDPR): opt out of analytics, export it all, erase it all.
+
+- **Opt-out** is `analytics_opt_out` on the shopper's person record. The analytics consumer asks
+  :class:`AnalyticsConsent` whether an event may be counted: not when its payload says
+  `"analytics_opt_out": true`, nor when the shopper it names (`payload.user_id`) has opted out. The
+  choice is read when the event is folded, so a rebuild leaves out every event of a shopper who is
+  opted out at that time, also those from before the choice.
+- **Export** gathers what the table holds about the shopper: the person record, their memory, every
+  chat with its messages, their recommendations, carts, checkouts and orders, and the events about
+  all of these. Webhook endpoints and deliveries belong to creators and agents, not shoppers.
+- **Erasure** removes the chats (the same erasure as deleting one chat), recommendations, carts,
+  checkouts with their events, the memory and every other item about the person, then the person
+  and their tokens, so the token stops working last: an erasure cut short is finished by asking
+  again. Orders are kept for accounting but anonymised: the shopper's id is replaced by a random
+  tombstone id (one per request) and the address dropped, in the orders and in the
+  events about them and about the discount codes they used. Analytics aggregates hold counts per
+  day, product, creator and platform, never a shopper's id, so they need no change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from talkshop.advisor.chat_api import SessionView
+from talkshop.advisor.model import ConversationSession, ShopperMemory
+from talkshop.advisor.service import ChatSessions
+from talkshop.advisor.store import AiRecommendation, ConversationStore, customer_ref, session_ref
+from talkshop.auth import Principal, PrincipalKind
+from talkshop.clock import Clock, utc_now
+from talkshop.commerce.model import Cart, CheckoutRecord, CheckoutStatus, Order
+from talkshop.commerce.store import CommerceStore, Loaded, ThingStore, customer_uses_counter
+from talkshop.data.repository import IndexEntries, Repository, StoredEntity, UnitOfWork, by_user
+from talkshop.errors import Conflict, Forbidden, NotFound, Unauthorized
+from talkshop.ontology.model import EntityRef, Event, Person, ThingType
+
+# An event whose payload carries this key set to true is never counted, whoever it names (the key the
+# analytics fold also honours; the same name as the person record's field).
+OPT_OUT_FLAG = "analytics_opt_out"
+# Orders of an erased shopper name this instead of them: random, so nothing leads back to the person.
+TOMBSTONE_PREFIX = "erased_"
+_CAMEL = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class AnalyticsChoice(BaseModel):
+    """The body and answer of PUT /api/me/analytics."""
+
+    model_config = _CAMEL
+
+    enabled: bool = Field(description="false: leave my events out of analytics; true: count them again")
+
+
+class ShopperExport(BaseModel):
+    """GET /api/me/export: everything Talkshop holds about the calling shopper."""
+
+    model_config = _CAMEL
+
+    exported_at: datetime
+    shopper: Person
+    analytics_enabled: bool
+    memory: ShopperMemory | None
+    chats: list[SessionView]
+    recommendations: list[AiRecommendation]
+    carts: list[Cart]
+    checkouts: list[CheckoutRecord]
+    orders: list[Order]
+    events: list[Event] = Field(description="About the shopper and their chats, carts, checkouts and orders")
+
+
+def _not_a_shopper() -> Forbidden:
+    return Forbidden("Only a shopper's own token reaches their data.", code="not_a_shopper")
+
+
+def shopper_of(principal: Principal) -> str:
+    """The shopper the caller is; 401 without credentials, 403 for any other kind of key."""
+    if principal.kind == PrincipalKind.ANONYMOUS:
+        raise Unauthorized(
+            "Send 'Authorization: Bearer <shopper token>' (or the shop's cookie).", code="missing_credentials"
+        )
+    if principal.kind != PrincipalKind.SHOPPER or principal.person_id is None:
+        raise _not_a_shopper()
+    return principal.person_id
+
+
+def _person_changed(user_id: str) -> Conflict:
+    return Conflict(
+        f"Shopper {user_id!r} changed while this request was handled; retry it.", code="concurrent_update"
+    )
+
+
+def _opted_out(stored: StoredEntity | None) -> bool:
+    return bool(stored and stored.data.get("analytics_opt_out"))
+
+
+class AnalyticsConsent:
+    """Whether an event may be counted in analytics. One instance per batch of events: each shopper's
+    choice is read once (the shopper record is the source of truth, so a choice takes effect at once)."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+        self._opted_out: dict[str, bool] = {}
+
+    def allows(self, event: Event) -> bool:
+        if event.payload.get(OPT_OUT_FLAG) is True:
+            return False
+        user_id = event.payload.get("user_id")
+        if not isinstance(user_id, str):
+            return True  # not about a shopper: catalog events, a creator's changes
+        return user_id in self.counted_shoppers([user_id])
+
+    def counted_shoppers(self, user_ids: Iterable[str]) -> set[str]:
+        """Those of these shoppers whose data may be counted (read in one batch): the dashboards'
+        common questions leave out the chats of shoppers who opted out."""
+        wanted = set(user_ids)
+        self._learn(wanted)
+        return {user_id for user_id in wanted if not self._opted_out[user_id]}
+
+    def counted(self, events: Sequence[Event]) -> list[Event]:
+        """The events that may be counted, the shoppers' choices read in one batch."""
+        self._learn(user_id for event in events if isinstance(user_id := event.payload.get("user_id"), str))
+        return [event for event in events if self.allows(event)]
+
+    def _learn(self, user_ids: Iterable[str]) -> None:
+        refs = [customer_ref(user_id) for user_id in set(user_ids) - self._opted_out.keys()]
+        found = self.repository.get_many(refs) if refs else {}
+        for ref in refs:
+            self._opted_out[ref.id] = _opted_out(found.get(ref))
+
+
+class ShopperData:
+    """The GDPR use cases of one shop: a shopper's analytics choice, export and erasure."""
+
+    def __init__(self, repository: Repository, clock: Clock = utc_now) -> None:
+        self.repository = repository
+        self.clock = clock
+        self.chats = ChatSessions(ConversationStore(repository, clock), clock)
+        self.commerce = CommerceStore(repository)
+
+    # Analytics opt-out
+
+    def analytics_choice(self, principal: Principal) -> AnalyticsChoice:
+        return AnalyticsChoice(enabled=not _opted_out(self._person(shopper_of(principal))))
+
+    def choose_analytics(self, principal: Principal, choice: AnalyticsChoice) -> AnalyticsChoice:
+        """Record the choice on the person, at the version read (idempotent: the same choice again
+        writes nothing)."""
+        user_id = shopper_of(principal)
+        stored = self._person(user_id)
+        person = Person.model_validate(stored.data)
+        if person.analytics_opt_out != (not choice.enabled):
+            changed = person.model_copy(update={"analytics_opt_out": not choice.enabled})
+            work = self.repository.unit_of_work()
+            work.replace(
+                stored,
+                changed.model_dump(mode="json"),
+                IndexEntries(),
+                self.clock(),
+                on_conflict=lambda: _person_changed(user_id),
+            )
+            work.commit()
+        return choice
+
+    # Export
+
+    def export(self, principal: Principal) -> ShopperExport:
+        user_id = shopper_of(principal)
+        stored = self._person(user_id)
+        chats = list(self._sessions(user_id))
+        carts = [cart.value for cart in self._things(self.commerce.carts, user_id)]
+        checkouts = [checkout.value for checkout in self._things(self.commerce.checkouts, user_id)]
+        orders = [order.value for order in self._things(self.commerce.orders, user_id)]
+        subjects: list[EntityRef] = [
+            customer_ref(user_id),
+            *(session_ref(chat.id) for chat in chats),
+            *(self.commerce.carts.ref(cart.id) for cart in carts),
+            *(self.commerce.checkouts.ref(checkout.id) for checkout in checkouts),
+            *(self.commerce.orders.ref(order.id) for order in orders),
+        ]
+        return ShopperExport(
+            exported_at=self.clock(),
+            shopper=Person.model_validate(stored.data),
+            analytics_enabled=not _opted_out(stored),
+            memory=self.chats.store.memory(user_id),
+            chats=[SessionView.model_validate(chat.model_dump()) for chat in chats],
+            recommendations=[
+                AiRecommendation.model_validate({**item.data, "id": item.ref.id, "version": item.version})
+                for item in self.repository.iterate(by_user(user_id, ThingType.AI_RECOMMENDATION))
+            ],
+            carts=carts,
+            checkouts=checkouts,
+            orders=orders,
+            events=[event for subject in subjects for event in self.repository.all_events_of(subject)],
+        )
+
+    # Erasure
+
+    def erase(self, principal: Principal) -> None:
+        """Erase the calling shopper (see the module's docstring); their token works until the end, so
+        a request cut short is completed by sending it again. Refused (409) while a checkout runs."""
+        user_id = shopper_of(principal)
+        checkouts = list(self._things(self.commerce.checkouts, user_id))
+        if any(checkout.value.status == CheckoutStatus.STARTED for checkout in checkouts):
+            raise Conflict(
+                "A checkout of yours is still running; try again in a minute.", code="checkout_in_progress"
+            )
+        for chat in list(self._sessions(user_id)):
+            try:
+                self.chats.delete(chat.id, principal)
+            except NotFound:
+                continue  # erased meanwhile
+        for recommendation in self.repository.iterate(by_user(user_id, ThingType.AI_RECOMMENDATION)):
+            self._erase_thing(recommendation.ref)  # of a chat already gone (its index lags)
+        for cart in list(self._things(self.commerce.carts, user_id)):
+            self._erase_thing(cart.stored.ref)
+        for checkout in checkouts:
+            self._erase_thing(checkout.stored.ref)
+        self._anonymise_orders(user_id)
+        self._erase_person(user_id)
+
+    def _erase_thing(self, ref: EntityRef) -> None:
+        work = self.repository.unit_of_work()
+        work.erase_entity(ref)
+        for item in self.repository.footprint(ref):
+            work.erase(item)
+        for unit in work.split():
+            unit.commit()
+
+    def _anonymise_orders(self, user_id: str) -> None:
+        orders = list(self._things(self.commerce.orders, user_id))
+        if not orders:
+            return
+        tombstone = TOMBSTONE_PREFIX + secrets.token_hex(8)
+        codes = {order.value.discount_code for order in orders if order.value.discount_code}
+        for order in orders:
+            work = self.repository.unit_of_work()
+            anonymous = order.value.model_copy(update={"user_id": tombstone, "address": None})
+            self.commerce.orders.stage_replace(work, order, anonymous, self.clock())
+            self._stage_anonymised_events(work, self.commerce.orders.ref(order.value.id), user_id, tombstone)
+            work.commit()
+        for code in codes:
+            work = self.repository.unit_of_work()
+            self._stage_anonymised_events(work, self.commerce.discounts.ref(code), user_id, tombstone)
+            # Their uses of the code: a count under their id, which nothing would name any more.
+            work.erase_counter(self.commerce.discounts.ref(code), customer_uses_counter(user_id))
+            for unit in work.split():
+                unit.commit()
+
+    def _stage_anonymised_events(
+        self, work: UnitOfWork, subject: EntityRef, user_id: str, tombstone: str
+    ) -> None:
+        for event in self.repository.all_events_of(subject):
+            if event.payload.get("user_id") == user_id:
+                payload: dict[str, Any] = {**event.payload, "user_id": tombstone}
+                payload.pop("address", None)
+                work.rewrite_event(
+                    event.model_copy(update={"payload": payload, "actor": customer_ref(tombstone)})
+                )
+
+    def _erase_person(self, user_id: str) -> None:
+        """Everything about the person (memory, edges, events), then the person at the version read
+        with every token they hold, in one last transaction."""
+        ref = customer_ref(user_id)
+        rest = self.repository.unit_of_work()
+        for item in self.repository.footprint(ref):
+            rest.erase(item)
+        for unit in rest.split():
+            unit.commit()
+        stored = self._person(user_id)
+        work = self.repository.unit_of_work()
+        work.delete(stored, on_conflict=lambda: _person_changed(user_id))
+        for digest in self.repository.api_keys_of(ref):
+            if self.repository.api_key_holder(digest) == ref:
+                work.revoke_api_key(digest)
+        work.commit()
+
+    # Reads
+
+    def _person(self, user_id: str) -> StoredEntity:
+        stored = self.repository.get(customer_ref(user_id))
+        if stored is None:
+            raise NotFound(f"No shopper {user_id!r}.", code="shopper_not_found")
+        return stored
+
+    def _sessions(self, user_id: str) -> Iterator[ConversationSession]:
+        cursor: str | None = None
+        while True:
+            page = self.chats.store.sessions_of(user_id, limit=100, cursor=cursor)
+            yield from page.sessions
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def _things(self, things: ThingStore[Any], user_id: str) -> Iterator[Loaded[Any]]:
+        for stored in self.repository.iterate(by_user(user_id, things.thing_type)):
+            yield Loaded(things.from_stored(stored), stored)

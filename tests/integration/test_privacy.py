@@ -1,0 +1,255 @@
+"""A shopper's own data on moto: GET /api/me/export, DELETE /api/me and the analytics opt-out
+(PUT /api/me/analytics), who may call them, what an erasure keeps (anonymised orders) and that one
+cut short is finished by asking again."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from talkshop.advisor.store import customer_ref, session_ref
+from talkshop.analytics.aggregate import Aggregator
+from talkshop.commerce.model import Address, CheckoutRecord
+from talkshop.data.repository import Repository
+from talkshop.ontology.model import Dimension, EntityRef, Event, EventType
+from talkshop.privacy import TOMBSTONE_PREFIX, AnalyticsConsent, ShopperData
+from tests.chat_history_fakes import Shop, Shopper, shop_products
+from tests.conftest import ADMIN_KEY, table_snapshot
+from tests.integration.http import assert_error, call
+
+ADDRESS = Address(name="Ana Pérez", line1="Calle Mayor 1", city="Madrid", postal_code="28013", country="ES")
+
+
+@pytest.fixture
+def shop(repository: Repository) -> Shop:
+    return Shop(repository, shop_products(repository))
+
+
+def naming(table: Any, *needles: str) -> list[dict[str, Any]]:
+    """Every item of the table that contains one of the strings anywhere (keys, data, events)."""
+    return [
+        item
+        for item in table_snapshot(table)
+        if any(needle in json.dumps(item, default=str) for needle in needles)
+    ]
+
+
+def user_of(shopper: Shopper) -> str:
+    assert shopper.principal.person_id is not None
+    return shopper.principal.person_id
+
+
+def event(user_id: str | None, **payload: Any) -> Event:
+    return Event(
+        id="e1",
+        type=EventType.MESSAGE_SENT,
+        subject=EntityRef(dimension=Dimension.THING, type="conversation_session", id="chs_1"),
+        occurred_at=datetime(2026, 5, 1, tzinfo=UTC),
+        payload={**({"user_id": user_id} if user_id else {}), **payload},
+    )
+
+
+def test_the_export_holds_the_shoppers_chats_orders_carts_memory_and_events(shop: Shop) -> None:
+    ana, chat = shop.new_shopper()
+    shop.send(ana, chat, "aero-lite fjord-round")
+    order_id = shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    other_chat = shop.new_chat(ana)
+    bob, bobs_chat = shop.new_shopper()
+
+    exported = call("GET", "/api/me/export", ana.token)
+
+    assert exported.status == 200, exported.body
+    assert exported.headers["Cache-Control"] == "no-store"
+    assert "attachment" in exported.headers["Content-Disposition"]
+    data = exported.json()
+    assert data["shopper"]["id"] == user_of(ana)
+    assert data["analyticsEnabled"] is True
+    assert {c["id"] for c in data["chats"]} == {chat, other_chat}
+    (bought_in,) = [c for c in data["chats"] if c["id"] == chat]
+    assert [m["content"] for m in bought_in["messages"] if m["role"] == "user"] == [
+        "aero-lite fjord-round",
+        "buy cafe-grip",
+    ]
+    assert [o["id"] for o in data["orders"]] == [order_id]
+    assert data["orders"][0]["address"]["city"] == "Madrid"
+    assert len(data["carts"]) == 1
+    assert len(data["checkouts"]) == 1
+    assert {r["product_id"] for r in data["recommendations"]} >= {"aero-lite", "fjord-round"}
+    assert data["memory"]["sessions"] == 2
+    types = {e["type"] for e in data["events"]}
+    assert {"conversation_started", "message_sent", "added_to_cart", "order_placed"} <= types
+    assert bobs_chat not in exported.body.decode()
+    assert user_of(bob) not in exported.body.decode()
+    # The web client's cookie reaches the same data.
+    assert call("GET", "/api/me/export", headers=ana.cookie).json()["shopper"]["id"] == user_of(ana)
+
+
+def test_only_a_shoppers_own_token_reaches_their_data(shop: Shop, table: Any) -> None:
+    shop.new_shopper()
+    before = table_snapshot(table)
+    for method, path in (("GET", "/api/me/export"), ("DELETE", "/api/me"), ("GET", "/api/me/analytics")):
+        assert_error(call(method, path), 401, "missing_credentials")
+        assert_error(call(method, path, ADMIN_KEY), 403, "not_a_shopper")
+        assert_error(call(method, path, "tsh_not-a-token"), 401, "invalid_credentials")
+    assert_error(call("PUT", "/api/me/analytics", ADMIN_KEY, {"enabled": False}), 403, "not_a_shopper")
+    assert table_snapshot(table) == before
+
+
+def test_a_shopper_opts_out_of_analytics_and_back_in(shop: Shop, repository: Repository) -> None:
+    ana, _ = shop.new_shopper()
+    bob, _ = shop.new_shopper()
+    assert call("GET", "/api/me/analytics", ana.token).json() == {"enabled": True}
+
+    answer = call("PUT", "/api/me/analytics", ana.token, {"enabled": False})
+
+    assert answer.status == 200, answer.body
+    assert answer.json() == {"enabled": False}
+    assert call("GET", "/api/me/analytics", ana.token).json() == {"enabled": False}
+    stored = repository.get(customer_ref(user_of(ana)))
+    assert stored is not None
+    assert stored.data["analytics_opt_out"] is True
+    consent = AnalyticsConsent(repository)
+    ana_event, bob_event, catalog_event = event(user_of(ana)), event(user_of(bob)), event(None)
+    assert consent.counted([ana_event, bob_event, catalog_event]) == [bob_event, catalog_event]
+    assert not AnalyticsConsent(repository).allows(ana_event)
+    assert not consent.allows(event(user_of(bob), analytics_opt_out=True))  # flagged by its producer
+    assert consent.counted_shoppers([user_of(ana), user_of(bob), "usr_unknown"]) == {
+        user_of(bob),
+        "usr_unknown",
+    }
+
+    version = stored.version
+    assert call("PUT", "/api/me/analytics", ana.token, {"enabled": False}).status == 200
+    unchanged = repository.get(customer_ref(user_of(ana)))
+    assert unchanged is not None
+    assert unchanged.version == version
+    assert call("PUT", "/api/me/analytics", ana.token, {"enabled": True}).json() == {"enabled": True}
+    assert AnalyticsConsent(repository).allows(ana_event)
+
+
+@pytest.mark.parametrize("body", [{"enabled": "perhaps"}, {}, {"enabled": False, "extra": 1}])
+def test_a_malformed_choice_is_refused(shop: Shop, body: dict[str, Any]) -> None:
+    ana, _ = shop.new_shopper()
+    assert call("PUT", "/api/me/analytics", ana.token, body).status == 422
+    assert call("GET", "/api/me/analytics", ana.token).json() == {"enabled": True}
+
+
+def test_erasure_removes_the_shopper_and_keeps_their_orders_anonymised(
+    shop: Shop, repository: Repository, table: Any
+) -> None:
+    ana, chat = shop.new_shopper()
+    shop.send(ana, chat, "aero-lite fjord-round")
+    order_id = shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    shop.new_chat(ana)
+    bob, bobs_chat = shop.new_shopper()
+    shop.send(bob, bobs_chat, "aero-lite")
+    bobs_items = naming(table, user_of(bob))
+    ana_id = user_of(ana)
+    assert naming(table, ana_id)
+
+    erased = call("DELETE", "/api/me", ana.token)
+
+    assert erased.status == 204, erased.body
+    assert "Max-Age=0" in erased.headers["Set-Cookie"]
+    assert naming(table, ana_id, "Calle Mayor") == []
+    # The chat is gone; only the kept order (and its events) still says which chat sold it.
+    assert {item["PK"] for item in naming(table, chat)} == {
+        f"THING#order#{order_id}",
+        f"EVENTS#THING#order#{order_id}",
+    }
+    assert_error(call("GET", "/api/me/export", ana.token), 401, "invalid_credentials")
+    assert_error(call("DELETE", "/api/me", ana.token), 401, "invalid_credentials")
+    order = call("GET", f"/api/orders/{order_id}", ADMIN_KEY).json()
+    assert order["userId"].startswith(TOMBSTONE_PREFIX)
+    assert order["address"] is None
+    assert order["total"] > 0
+    assert order["lines"][0]["productId"] == "cafe-grip"
+    order_events = repository.all_events_of(EntityRef(dimension=Dimension.THING, type="order", id=order_id))
+    assert {e.type for e in order_events} >= {EventType.ORDER_PLACED}
+    assert {e.payload["user_id"] for e in order_events} == {order["userId"]}
+    assert naming(table, user_of(bob)) == bobs_items  # another shopper's data is untouched
+
+
+def test_an_erasure_cut_short_is_finished_by_asking_again(
+    shop: Shop, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana, chat = shop.new_shopper()
+    shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    anonymise = ShopperData._anonymise_orders
+
+    def crash(self: ShopperData, user_id: str) -> None:
+        raise RuntimeError("the function timed out")
+
+    monkeypatch.setattr(ShopperData, "_anonymise_orders", crash)
+    assert call("DELETE", "/api/me", ana.token).status == 500
+    assert call("GET", "/api/me/export", ana.token).json()["chats"] == []  # chats already gone
+
+    monkeypatch.setattr(ShopperData, "_anonymise_orders", anonymise)
+    assert call("DELETE", "/api/me", ana.token).status == 204
+    assert naming(table, user_of(ana), "Calle Mayor") == []
+
+
+def test_an_erasure_waits_for_a_running_checkout(shop: Shop, repository: Repository, table: Any) -> None:
+    ana, _ = shop.new_shopper()
+    work = repository.unit_of_work()
+    running = CheckoutRecord(
+        id="chk_running",
+        cart_id="crt_1",
+        user_id=user_of(ana),
+        shipping_option="standard",
+        created_at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+    shop.steps.store.checkouts.stage_create(work, running, running.created_at)
+    work.commit()
+    before = table_snapshot(table)
+
+    assert_error(call("DELETE", "/api/me", ana.token), 409, "checkout_in_progress")
+    assert table_snapshot(table) == before
+
+
+def test_the_history_page_offers_the_download_and_the_erasure(shop: Shop, table: Any) -> None:
+    ana, chat = shop.new_shopper()
+    shop.send(ana, chat, "aero-lite")
+    form = {"Content-Type": "application/x-www-form-urlencoded", **ana.cookie}
+
+    history = call("GET", "/history", headers=ana.cookie).body.decode()
+    assert 'href="/api/me/export"' in history
+    assert 'href="/history/erase"' in history
+    confirmation = call("GET", "/history/erase", headers=ana.cookie)
+    assert confirmation.status == 200
+    assert 'action="/history/erase"' in confirmation.body.decode()
+    cross_site = call("POST", "/history/erase", raw=b"", headers={**form, "Origin": "https://evil.example"})
+    assert cross_site.status == 403
+    assert naming(table, user_of(ana))
+
+    erased = call("POST", "/history/erase", raw=b"", headers=form)
+
+    assert erased.status == 303
+    assert erased.headers["Location"] == "/history?erased=1"
+    assert "Max-Age=0" in erased.headers["Set-Cookie"]
+    assert naming(table, user_of(ana), chat) == []
+    assert "All your data was deleted" in call("GET", "/history", query="erased=1").body.decode()
+
+
+def test_the_analytics_consumer_counts_nothing_of_a_shopper_who_opted_out(
+    shop: Shop, repository: Repository, table: Any
+) -> None:
+    ana, ana_chat = shop.new_shopper()
+    _, bob_chat = shop.new_shopper()
+    assert call("PUT", "/api/me/analytics", ana.token, {"enabled": False}).status == 200
+    aggregator = Aggregator(repository)
+
+    def metric_items() -> list[dict[str, Any]]:
+        return [item for item in table_snapshot(table) if str(item["PK"]).startswith("METRICS#")]
+
+    (ana_started,) = repository.all_events_of(session_ref(ana_chat))
+    assert aggregator.apply(ana_started)
+    assert metric_items() == []
+    assert not aggregator.apply(ana_started)  # marked applied: a redelivery counts nothing either
+
+    (bob_started,) = repository.all_events_of(session_ref(bob_chat))
+    assert aggregator.apply(bob_started)
+    assert metric_items() != []

@@ -1,0 +1,52 @@
+"""What the chat's events carry for analytics (schema v1): the platform on every chat event, the
+creator on product events, the reply's latency and products shown on message_sent, and how far an
+abandoned chat got."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from talkshop.advisor.chat_api import StartChatRequest
+from talkshop.advisor.model import Platform
+from talkshop.advisor.service import ChatService
+from talkshop.auth import ANONYMOUS
+from talkshop.ontology.model import EventType
+from tests.conftest import FakeClock
+
+# The chat service on moto with the scripted engine, as its own tests build it.
+from tests.unit.test_chat_service import RACKET, chats, engine, say  # noqa: F401
+
+
+def test_chat_events_carry_platform_creator_and_latency(chats: ChatService, clock: FakeClock) -> None:  # noqa: F811
+    session_id = chats.start(StartChatRequest(user_id="ana", platform=Platform.GEMINI), ANONYMOUS).id
+    say(chats, session_id, f"show me {RACKET}")
+    say(chats, session_id, "hmm")
+
+    events = chats.store.events_of(session_id)
+    assert {event.payload["platform"] for event in events} == {"gemini"}
+    racket = chats.catalog.products([RACKET])[RACKET]
+    product_events = [e for e in events if e.payload.get("product_id") == RACKET]
+    assert {e.type for e in product_events} == {
+        EventType.PRODUCT_MENTIONED,
+        EventType.PRODUCT_RECOMMENDED,
+        EventType.PRODUCT_DETAILS_VIEWED,
+    }
+    assert {e.payload["creator_id"] for e in product_events} == {racket.creator_id}
+    sent = [e.payload for e in events if e.type == EventType.MESSAGE_SENT]
+    assert [p["products_shown"] for p in sent] == [1, 0]
+    assert all(isinstance(p["latency_ms"], int) and p["latency_ms"] >= 0 for p in sent)
+
+
+def test_an_abandoned_chat_says_how_far_it_got(chats: ChatService, clock: FakeClock) -> None:  # noqa: F811
+    quiet = chats.start(StartChatRequest(user_id="ana"), ANONYMOUS).id
+    shown = chats.start(StartChatRequest(user_id="bob"), ANONYMOUS).id
+    say(chats, shown, f"show me {RACKET}")
+    clock.now += timedelta(minutes=31)
+
+    assert sorted(chats.sweep_abandoned()) == sorted([quiet, shown])
+
+    def last_step(session_id: str) -> str:
+        (abandoned,) = [e for e in chats.store.events_of(session_id) if e.type == EventType.CHAT_ABANDONED]
+        return str(abandoned.payload["last_step"])
+
+    assert (last_step(quiet), last_step(shown)) == ("started", "details")
