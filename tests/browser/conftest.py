@@ -140,7 +140,7 @@ def screenshot() -> Callable[[Page, str], Path | None]:
             return None
         SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS_DIR / f"{name}.png"
-        page.screenshot(path=str(path), full_page=False)
+        page.screenshot(path=str(path), full_page=False, scale="css")  # phones: 1 px per CSS px, not 3
         return path
 
     return take
