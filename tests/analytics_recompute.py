@@ -221,12 +221,16 @@ class Recompute:
             aov_traditional=_ratio(traditional_revenue, traditional_in_currency),
         )
         if scoped:
-            # docs/analytics.md: scoped to a creator or product, the chat-wide figures (LLM usage,
-            # messages before purchase...) read 0, so their ratios are 0 wherever they divide.
+            # docs/analytics.md: scoped to a creator or product, the chat-wide figures (LLM usage...)
+            # read 0, so their ratios are 0 wherever they divide; messages before purchase are those
+            # of the chat orders that sold their products.
             figures.tokens_per_conversation = _ratio(0, len(conversations))
             figures.cost_per_conversation_usd = _ratio(0.0, len(conversations))
             figures.cost_per_chat_order_usd = _ratio(0.0, chat_orders)
-            figures.avg_messages_before_purchase = _ratio(0, chat_orders)
+            figures.avg_messages_before_purchase = _ratio(
+                sum(int(sale.event.payload.get("messages_count") or 0) for sale in sales if sale.chat),
+                chat_orders,
+            )
         else:
             self._chat_wide(figures, wanted, sales)
         messages = [] if scoped else of(EventType.MESSAGE_SENT)

@@ -32,6 +32,8 @@ PlatformName = Annotated[str | None, Query(max_length=32)]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: one table as a CSV file")]
 Table = Annotated[str | None, Query(max_length=32, description="Which table the CSV holds")]
 _ERRORS = error_responses(401, 403, 422)
+#: A person's figures stay out of every cache (a shared computer's browser, a proxy).
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _csv(file_name: str, text: str) -> Response[Any]:
@@ -39,7 +41,7 @@ def _csv(file_name: str, text: str) -> Response[Any]:
         status_code=200,
         content_type="text/csv; charset=utf-8",
         body=text,
-        headers={"Content-Disposition": f'attachment; filename="{file_name}"', "Cache-Control": "no-store"},
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"', **_NO_STORE},
     )
 
 
@@ -69,7 +71,7 @@ def creator_figures(
     dashboard = creator_dashboard(repository(), caller(app, signed_in=True), filters)
     if format == "csv":
         return _csv(*creator_csv(dashboard, table))
-    return json_response(dashboard)
+    return json_response(dashboard, headers=_NO_STORE)
 
 
 @app.get(
@@ -91,7 +93,7 @@ def platform_figures(
     dashboard = admin_dashboard(repository(), caller(app, signed_in=True), filters, utc_now().date())
     if format == "csv":
         return _csv(*admin_csv(dashboard, table))
-    return json_response(dashboard)
+    return json_response(dashboard, headers=_NO_STORE)
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -10,8 +10,10 @@ bus archive) recounts what was missed.
 
 from __future__ import annotations
 
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda_destinations as destinations
 from constructs import Construct
 
 from infra.constructs.dead_letters import dead_letter_queue
@@ -37,6 +39,14 @@ class AnalyticsConsumer(Construct):
             alarm_description="Events were not counted in the analytics: see the messages in the analytics "
             "dead-letter queue, fix the cause, then run `talkshop analytics rebuild --aws` "
             "(docs/analytics.md).",
+        )
+        # EventBridge hands the event to Lambda asynchronously: its DLQ only holds events Lambda refused.
+        # An invocation that fails (e.g. a count that kept colliding) is retried by Lambda, then sent to
+        # the same queue, so no event is dropped unseen.
+        self.function.function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            retry_attempts=2,
+            max_event_age=Duration.hours(6),
         )
         self.rule = events.Rule(
             self,

@@ -236,19 +236,21 @@ class ShopperData:
             return
         tombstone = TOMBSTONE_PREFIX + secrets.token_hex(8)
         codes = {order.value.discount_code for order in orders if order.value.discount_code}
-        for order in orders:
-            work = self.repository.unit_of_work()
-            anonymous = order.value.model_copy(update={"user_id": tombstone, "address": None})
-            self.commerce.orders.stage_replace(work, order, anonymous, self.clock())
-            self._stage_anonymised_events(work, self.commerce.orders.ref(order.value.id), user_id, tombstone)
-            work.commit()
-        for code in codes:
+        # The codes first: they are found through the orders still under the shopper's id, so an
+        # erasure cut short after the orders were anonymised would never come back to them.
+        for code in sorted(codes):
             work = self.repository.unit_of_work()
             self._stage_anonymised_events(work, self.commerce.discounts.ref(code), user_id, tombstone)
             # Their uses of the code: a count under their id, which nothing would name any more.
             work.erase_counter(self.commerce.discounts.ref(code), customer_uses_counter(user_id))
             for unit in work.split():
                 unit.commit()
+        for order in orders:
+            work = self.repository.unit_of_work()
+            anonymous = order.value.model_copy(update={"user_id": tombstone, "address": None})
+            self.commerce.orders.stage_replace(work, order, anonymous, self.clock())
+            self._stage_anonymised_events(work, self.commerce.orders.ref(order.value.id), user_id, tombstone)
+            work.commit()
 
     def _stage_anonymised_events(
         self, work: UnitOfWork, subject: EntityRef, user_id: str, tombstone: str

@@ -71,3 +71,21 @@ def test_the_consumer_reads_and_writes_the_table_and_nothing_on_the_bus(
     }
     assert set(READ_ACTIONS) | set(WRITE_ACTIONS) <= actions
     assert "events:PutEvents" not in actions
+
+
+def test_a_failed_count_goes_to_the_dead_letter_queue_after_lambdas_retries(
+    stack: TalkshopStack, resources: Resources, logical_id: LogicalId
+) -> None:
+    """EventBridge invokes the consumer asynchronously: the rule's DLQ only takes events Lambda refused,
+    so the function's own failures (after Lambda's retries) must go to the queue too, not vanish."""
+    function = logical_id(stack.analytics.function.function)
+    (config,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        and r["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == _arn(
+        logical_id(stack.analytics.dead_letter_queue)
+    )

@@ -265,3 +265,64 @@ def test_the_admin_sees_what_the_learning_loop_did_to_the_ranking_weights(keys: 
     html = page("/admin/conversational-commerce", signed_in(ADMIN_KEY)).body.decode()
     assert "Ranking weights (version 0) vs defaults" in html
     assert '<th scope="row">Version 0</th>' in html
+
+
+def test_the_figures_stay_out_of_caches(keys: Keys) -> None:
+    """A signed-in person's figures are never kept by a browser or a proxy (a shared computer)."""
+    for answer in (
+        get(CREATOR_API, keys.padelnest),
+        get(ADMIN_API, ADMIN_KEY),
+        get(CREATOR_API, keys.padelnest, "format=csv"),
+    ):
+        assert answer.status == 200
+        assert answer.headers.get("Cache-Control") == "no-store"
+
+
+@pytest.mark.parametrize("status", ["draft", "archived"])
+def test_the_understanding_score_tells_nothing_of_another_creators_unpublished_product(
+    status: str, repository: Repository
+) -> None:
+    """A link to another creator's draft reads as missing, as on the shop: the score is no oracle."""
+    from talkshop.analytics.dashboards import Filters, creator_dashboard
+    from talkshop.auth import ADMIN, Principal, PrincipalKind
+    from talkshop.catalog.model import ProductInput
+    from talkshop.catalog.service import CatalogService
+
+    CreatorService(repository).add("Padel Nest", "padelnest")
+    CreatorService(repository).add("Court Craft", "courtcraft")
+    catalog = CatalogService(repository)
+    common = {"brand": "Acme", "category": "padel-rackets", "price": 5000, "currency": "EUR", "stock": 1}
+    catalog.create_product(
+        ProductInput(id="secret-draft", name="Secret", creator_id="courtcraft", status=status, **common),
+        ADMIN,
+    )
+    catalog.create_product(
+        ProductInput(id="own-draft", name="Own", creator_id="padelnest", status="draft", **common), ADMIN
+    )
+    catalog.create_product(
+        ProductInput(id="nothing-here", name="Gone", creator_id="courtcraft", **common), ADMIN
+    )
+    for linked in ("secret-draft", "nothing-here"):
+        catalog.create_product(
+            ProductInput(
+                id=f"links-{linked}",
+                name=f"Links {linked}",
+                creator_id="padelnest",
+                ai_similar_products=[linked, "own-draft"],
+                **common,
+            ),
+            ADMIN,
+        )
+    catalog.delete_product("nothing-here", ADMIN, None)
+    today = utc_now().date()
+    dashboard = creator_dashboard(
+        repository, Principal(PrincipalKind.CREATOR, "padelnest"), Filters(start=today, end=today)
+    )
+    scored = {p.product_id: p.understanding for p in dashboard.products}
+    draft, missing = scored["links-secret-draft"], scored["links-nothing-here"]
+    assert draft.score == missing.score
+    assert [s.text for s in draft.suggestions] == [
+        s.text.replace("nothing-here", "secret-draft") for s in missing.suggestions
+    ]
+    assert any("secret-draft" in s.text and "not in the catalog" in s.text for s in draft.suggestions)
+    assert not any("own-draft" in s.text for s in draft.suggestions)  # the creator's own draft exists

@@ -186,3 +186,62 @@ def test_the_session_cookie_never_makes_a_shopper(creator_key: str, table: Any) 
     chat = get("/history", session_id)
     assert chat.status == 200
     assert "appear here after your first chat" in chat.body.decode()
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example", "/\n/evil.example", "/ /evil.example", "/\x7f/x", "/x\r\nSet-Cookie: a=b", "/é"],
+)
+def test_next_with_a_tab_or_line_break_never_leaves_the_site(target: str, table: Any) -> None:
+    """Browsers drop tabs and line breaks from a Location: `/<TAB>/evil.example` is `//evil.example`."""
+    answer = post("/login", {"key": ADMIN_KEY, "next": target})
+    assert answer.headers["Location"] == "/admin/conversational-commerce"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "null"},  # a sandboxed frame or a data: page of another site
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Referer": "https://evil.example/login-csrf"},
+    ],
+)
+@pytest.mark.parametrize("path", ["/login", "/logout"])
+def test_a_login_or_logout_posted_by_another_site_is_refused_without_a_usable_origin(
+    path: str, headers: dict[str, str], creator_key: str, table: Any
+) -> None:
+    before = table_snapshot(table)
+    answer = invoke(
+        "POST",
+        path,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Host": SITE, **headers},
+        body=urlencode({"key": creator_key}).encode(),
+    )
+    assert (answer.status, error_code(answer)) == (403, "cross_site_form")
+    assert "Set-Cookie" not in answer.headers
+    assert table_snapshot(table) == before
+
+
+def test_a_login_from_this_sites_page_or_a_script_without_origin_still_works(
+    creator_key: str, table: Any
+) -> None:
+    same = {"Sec-Fetch-Site": "same-origin", "Referer": f"http://{SITE}/login"}
+    for headers in (same, {}):
+        answer = invoke(
+            "POST",
+            "/login",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Host": SITE, **headers},
+            body=urlencode({"key": creator_key}).encode(),
+        )
+        assert answer.status == 303, answer.body
+
+
+def test_signing_in_again_ends_the_session_the_browser_had(creator_key: str, table: Any) -> None:
+    """No session outlives a new sign-in in the same browser (nor one planted there beforehand)."""
+    first = session_set_by(post("/login", {"key": creator_key}))
+    second = session_set_by(post("/login", {"key": ADMIN_KEY}, cookie=first))
+    assert second != first
+    with pytest.raises(Unauthorized):
+        session_principal(first, context.repository(), get_settings())
+    assert session_principal(second, context.repository(), get_settings()).is_admin

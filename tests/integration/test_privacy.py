@@ -13,7 +13,7 @@ import pytest
 from talkshop.advisor.store import customer_ref, session_ref
 from talkshop.analytics.aggregate import Aggregator
 from talkshop.commerce.model import Address, CheckoutRecord
-from talkshop.data.repository import Repository
+from talkshop.data.repository import Repository, UnitOfWork
 from talkshop.ontology.model import Dimension, EntityRef, Event, EventType
 from talkshop.privacy import TOMBSTONE_PREFIX, AnalyticsConsent, ShopperData
 from tests.chat_history_fakes import Shop, Shopper, shop_products
@@ -188,6 +188,28 @@ def test_an_erasure_cut_short_is_finished_by_asking_again(
     assert call("GET", "/api/me/export", ana.token).json()["chats"] == []  # chats already gone
 
     monkeypatch.setattr(ShopperData, "_anonymise_orders", anonymise)
+    assert call("DELETE", "/api/me", ana.token).status == 204
+    assert naming(table, user_of(ana), "Calle Mayor") == []
+
+
+def test_an_erasure_cut_short_after_the_orders_still_reaches_the_discount_codes_they_used(
+    shop: Shop, repository: Repository, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana, chat = shop.new_shopper()
+    order_id = shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    order = call("GET", f"/api/orders/{order_id}", ADMIN_KEY).json()
+    assert order["discountCode"] == "SPRING5"  # the discount_applied event names the shopper
+    erase_counter = UnitOfWork.erase_counter
+    crashes = iter([RuntimeError("the function timed out")])
+
+    def crash_once(self: UnitOfWork, *args: Any, **kwargs: Any) -> None:
+        failure = next(crashes, None)
+        if failure is not None:
+            raise failure
+        erase_counter(self, *args, **kwargs)
+
+    monkeypatch.setattr(UnitOfWork, "erase_counter", crash_once)
+    assert call("DELETE", "/api/me", ana.token).status == 500
     assert call("DELETE", "/api/me", ana.token).status == 204
     assert naming(table, user_of(ana), "Calle Mayor") == []
 

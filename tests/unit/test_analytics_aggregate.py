@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from talkshop.analytics.aggregate import Aggregator, consume, fold, latency_bucket
@@ -17,6 +18,7 @@ from talkshop.data import keys
 from talkshop.data.metric_items import MetricKey, MetricStore
 from talkshop.data.repository import Repository
 from talkshop.data.schema import EXPIRY_ATTRIBUTE
+from talkshop.errors import Conflict
 from talkshop.events.publisher import SCHEMA_VERSION, bus_entry
 from talkshop.ontology.model import Dimension, EntityRef, Event, EventType
 
@@ -207,6 +209,16 @@ def test_a_creator_sees_the_chats_orders_and_revenue_of_their_own_products(count
     assert mine.traditional_carts == 1
     assert {p.product_id for p in mine.products} == {"p1", "p2"}
     assert (mine.input_tokens, mine.store_visits) == (0, 0)  # chat-wide figures are not a creator's
+    # Their chat order came after 4 messages: their own average, not a made-up 0.
+    assert mine.avg_messages_before_purchase == 4
+    assert (
+        figures(counted, MetricsQuery(start=DAY, end=DAY, product_id="p1")).avg_messages_before_purchase == 4
+    )
+    # No chat order of theirs: not available rather than 0.
+    assert (
+        figures(counted, MetricsQuery(start=DAY, end=DAY, product_id="p3")).avg_messages_before_purchase
+        is None
+    )
     other = figures(counted, MetricsQuery(start=DAY, end=DAY, creator_id="c2"))
     assert (other.conversations, other.traditional_revenue, [p.product_id for p in other.products]) == (
         0,
@@ -257,6 +269,12 @@ def test_the_consumer_reads_the_published_detail_with_its_schema_version(reposit
     assert consume(repository, {"detail-type": "conversation_started", "detail": detail}) is False
     with pytest.raises(ValueError, match="detail"):
         consume(repository, {"detail-type": "conversation_started"})
+    # A schema it does not know fails (retried, then dead-lettered) rather than being miscounted.
+    later = chat(EventType.CONVERSATION_STARTED, "chs_y", {})
+    detail = {**json.loads(bus_entry(later, "bus")["Detail"]), "schemaVersion": SCHEMA_VERSION + 1}
+    with pytest.raises(ValueError, match="schema version"):
+        consume(repository, {"detail-type": "conversation_started", "detail": detail})
+    assert not MetricStore(repository).applied(later.id)
 
 
 def test_metric_items_hold_no_shopper_ids_or_text(counted: Repository, table: Any) -> None:
@@ -311,3 +329,92 @@ def test_latency_buckets_and_query_validation() -> None:
         MetricsQuery(start=NEXT_DAY, end=DAY)
     with pytest.raises(ValidationError):
         MetricsQuery(start=date(2025, 1, 1), end=date(2026, 1, 2))
+
+
+def _conflict() -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+            "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+        },
+        "TransactWriteItems",
+    )
+
+
+def test_a_collision_with_a_concurrent_count_is_retried_after_a_pause_and_counts_once(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two consumers of different events adding to the same day's total item: DynamoDB cancels one
+    transaction (TransactionConflict); it is tried again, after a growing jittered pause, not lost."""
+    real = repository.transact
+    failures = iter([_conflict(), _conflict()])
+
+    def colliding(requests: list[dict[str, Any]]) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        real(requests)
+
+    monkeypatch.setattr(repository, "transact", colliding)
+    pauses: list[float] = []
+    store = MetricStore(repository, sleep=pauses.append)
+    started = chat(EventType.CONVERSATION_STARTED, "chs_x", {})
+    key = MetricKey(DAY, "total", "web")
+
+    assert store.apply(started.id, {key: {"conversations": 1}}, {}, started.occurred_at) is True
+    assert len(pauses) == 2
+    assert all(pause >= 0 for pause in pauses)
+    assert store.apply(started.id, {key: {"conversations": 1}}, {}, started.occurred_at) is False
+    assert figures(repository, MetricsQuery(start=DAY, end=DAY)).conversations == 1
+
+
+def test_a_count_that_keeps_colliding_fails_the_delivery_rather_than_dropping_it(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def always(requests: list[dict[str, Any]]) -> None:
+        raise _conflict()
+
+    monkeypatch.setattr(repository, "transact", always)
+    store = MetricStore(repository, sleep=lambda _: None)
+    started = chat(EventType.CONVERSATION_STARTED, "chs_x", {})
+    with pytest.raises(Conflict):
+        store.apply(
+            started.id, {MetricKey(DAY, "total", "web"): {"conversations": 1}}, {}, started.occurred_at
+        )
+    assert not store.applied(started.id)
+
+
+def test_an_order_of_more_items_than_a_transaction_holds_counts_once_even_if_cut_short(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cart of 50 products of 50 creators names 102 metric items (total, 50 creators, 50 products and
+    the marker): more than one transaction's 100. It is written in parts, each added once."""
+    lines = [(f"p{n}", f"c{n}", 1, 100) for n in range(50)]
+    placed = _event(
+        EventType.ORDER_PLACED_FROM_CHAT,
+        "order:ord_big",
+        order_payload(
+            "ord_big", 5000, lines, platform="web", messages_count=3, order_source="conversational"
+        ),
+    )
+    real = repository.transact
+    calls: list[int] = []
+
+    def cut_after_the_first_part(requests: list[dict[str, Any]]) -> None:
+        calls.append(len(requests))
+        if len(calls) == 2:
+            raise RuntimeError("the function timed out")
+        real(requests)
+
+    monkeypatch.setattr(repository, "transact", cut_after_the_first_part)
+    with pytest.raises(RuntimeError):
+        Aggregator(repository).apply(placed)
+    monkeypatch.setattr(repository, "transact", real)
+
+    assert Aggregator(repository).apply(placed) is True  # the redelivery finishes it
+    assert Aggregator(repository).apply(placed) is False
+    assert all(size <= 100 for size in calls)
+    whole = figures(repository, MetricsQuery(start=DAY, end=DAY))
+    assert (whole.chat_orders, whole.chat_revenue, whole.avg_messages_before_purchase) == (1, 5000, 3)
+    assert [(c.chat_orders, c.chat_revenue) for c in whole.creators] == [(1, 100)] * 50
+    assert sorted((p.chat_purchases, p.revenue) for p in whole.products) == [(1, 100)] * 50

@@ -270,3 +270,23 @@ def test_a_chat_outside_any_experiment_records_no_exposure_and_counts_nothing(
     stage_chat_order(work, chats.get(session_id, Principal(PrincipalKind.SHOPPER, "ana")), clock())
     assert work.operations == []
     assert Exposure("exp_x", "control") != Exposure("exp_x", "b")
+
+
+def test_a_shopper_who_opted_out_of_analytics_is_not_put_in_an_experiment(
+    experiments: Experiments, chats: ChatService, repository: Repository, engine: EchoAdvisor
+) -> None:
+    from talkshop.privacy import AnalyticsChoice, ShopperData
+
+    started = experiments.start(request(CONTROL, BOOST))
+    chat(chats, "ana", "hello")  # the shopper exists
+    ShopperData(repository).choose_analytics(
+        Principal(PrincipalKind.SHOPPER, "ana"), AnalyticsChoice(enabled=False)
+    )
+    engine.turns.clear()
+
+    session_id = chat(chats, "ana", f"show me {RACKET}")
+
+    assert chats.get(session_id, Principal(PrincipalKind.SHOPPER, "ana")).experiment_arms == {}
+    assert EventType.EXPERIMENT_EXPOSURE not in [event.type for event in chats.store.events_of(session_id)]
+    assert all(turn.ranking_weights == dict(WEIGHTS) for turn in engine.turns)
+    assert sum(row.exposures for row in experiments.report(started.id).arms) == 0

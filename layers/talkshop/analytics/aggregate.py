@@ -16,7 +16,7 @@ from typing import Any
 from talkshop.analytics.model import AGENT_PLATFORM, STOREFRONT_PLATFORM, MetricScope
 from talkshop.data.metric_items import MetricKey, MetricStore, Touch
 from talkshop.data.repository import Repository
-from talkshop.events.publisher import event_of_detail
+from talkshop.events.publisher import SCHEMA_VERSION, event_of_detail
 from talkshop.ontology.model import Event, EventType
 from talkshop.privacy import AnalyticsConsent
 
@@ -237,11 +237,16 @@ def _order(event: Event, result: Fold) -> None:
         result.add(creator, f"{kind}_orders")
         result.add(creator, f"{kind}_orders_{currency}")
         result.add(creator, f"{kind}_revenue_{currency}", amount)
+        if from_chat:
+            # The chat's length counts for every creator (and product) it sold: their own average.
+            result.add(creator, "messages_before_purchase", _number(payload, "messages_count"))
     for (creator_id, product_id), (units, revenue) in products.items():
         product = _product(event, creator_id, product_id, platform)
         result.add(product, f"{kind}_purchases")
         result.add(product, "units_sold", units)
         result.add(product, f"revenue_{currency}", revenue)
+        if from_chat:
+            result.add(product, "messages_before_purchase", _number(payload, "messages_count"))
 
 
 _FOLDERS = {
@@ -280,4 +285,9 @@ def consume(repository: Repository, bus_event: Mapping[str, Any]) -> bool:
     detail = bus_event.get("detail")
     if not isinstance(detail, Mapping):
         raise ValueError("not an EventBridge event with a detail")
+    version = detail.get("schemaVersion", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        # A schema this fold does not know could be miscounted: fail (retried, then dead-lettered;
+        # counted by a rebuild once the consumer knows it) rather than guess.
+        raise ValueError(f"event schema version {version!r}: this consumer reads {SCHEMA_VERSION}")
     return Aggregator(repository).apply(event_of_detail(detail))

@@ -26,7 +26,7 @@ from talkshop.analytics.questions import ProductQuestions, chats_to_read, common
 from talkshop.analytics.understanding import Understanding, understanding
 from talkshop.auth import Principal, PrincipalKind
 from talkshop.catalog.creators import creator_ref
-from talkshop.catalog.model import Product
+from talkshop.catalog.model import Product, ProductStatus
 from talkshop.catalog.service import product_from_stored, product_ref
 from talkshop.data.repository import Repository, by_owner
 from talkshop.errors import Forbidden, InvalidInput, Unauthorized
@@ -184,7 +184,7 @@ def creator_dashboard(repository: Repository, principal: Principal, requested: F
         platform=filters.platform,
         counted=consent.counted_shoppers,
     )
-    known = _catalog_ids(repository, shown)
+    known = _catalog_ids(repository, shown, creator_id)
     return CreatorDashboard(
         creator_id=creator_id,
         filters=filters,
@@ -203,11 +203,19 @@ def creator_dashboard(repository: Repository, principal: Principal, requested: F
     )
 
 
-def _catalog_ids(repository: Repository, products: Sequence[Product]) -> set[str]:
-    """The ids among these products' links that exist (one batch read), plus the products' own."""
+def _catalog_ids(repository: Repository, products: Sequence[Product], creator_id: str) -> set[str]:
+    """The ids among these products' links that shoppers can find (one batch read): active products,
+    and the creator's own in any status; plus the products' own ids. Another creator's draft or
+    archived product reads as missing, as it does on the shop: the score tells nothing of it."""
     linked = sorted({pid for product in products for pid in product.linked_product_ids()})
     found = repository.get_many([product_ref(pid) for pid in linked]) if linked else {}
-    return {ref.id for ref in found} | {product.id for product in products}
+    linked_products = [product_from_stored(stored) for stored in found.values()]
+    visible = {
+        linked.id
+        for linked in linked_products
+        if linked.creator_id == creator_id or linked.status == ProductStatus.ACTIVE
+    }
+    return visible | {product.id for product in products}
 
 
 # The platform's dashboard

@@ -39,7 +39,7 @@ from talkshop.analytics.learning import WIRE, TimedCache, current_weights
 from talkshop.clock import Clock, utc_now
 from talkshop.data.repository import IndexEntries, Page, Repository, StoredEntity, UnitOfWork, by_type
 from talkshop.errors import Conflict, NotFound, TalkshopError
-from talkshop.ontology.model import Dimension, EntityRef, ThingType
+from talkshop.ontology.model import Dimension, EntityRef, PersonRole, ThingType
 
 MIN_ARMS = 2
 MAX_ARMS = 5
@@ -318,11 +318,21 @@ def strategy_for(repository: Repository, session: ConversationSession) -> Strate
     if experiment is None:
         return Strategy(weights)
     recorded = session.experiment_arms.get(experiment.id)
+    if recorded is None and _opted_out(repository, session.user_id):
+        # A shopper who opted out of analytics is not put in an experiment (nor measured in one).
+        return Strategy(weights)
     arm = next((arm for arm in experiment.arms if arm.name == recorded), None) or arm_for(
         experiment, session.user_id
     )
     exposure = None if recorded is not None else Exposure(experiment.id, arm.name)
     return Strategy({**weights, **arm.weights}, exposure)
+
+
+def _opted_out(repository: Repository, user_id: str) -> bool:
+    """The shopper's analytics choice (their person record, as talkshop.privacy.AnalyticsConsent reads
+    it; read here directly, privacy depending on the chat service)."""
+    stored = repository.get(EntityRef(dimension=Dimension.PERSON, type=PersonRole.CUSTOMER, id=user_id))
+    return bool(stored and stored.data.get("analytics_opt_out"))
 
 
 class Experiments:

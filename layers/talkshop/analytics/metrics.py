@@ -102,6 +102,7 @@ def _canonical(item: StoredMetric, currency: str) -> Sums:
         "chat_revenue": 0 if traditional else revenue,
         "traditional_revenue": revenue if traditional else 0,
         "traditional_carts": counts.get("traditional_cart_adds", 0),
+        "messages_before_purchase": counts.get("messages_before_purchase", 0),
     }
 
 

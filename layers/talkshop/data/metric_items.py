@@ -9,7 +9,9 @@ each has a touch marker of its own, put conditionally in the same transaction. K
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,7 +27,14 @@ from talkshop.errors import Conflict
 from talkshop.ontology.model import Dimension, Event
 
 COUNTER_PREFIX = "c_"  # counters are top-level number attributes, apart from the keys and labels
-APPLY_ATTEMPTS = 5
+# A transaction that collides with a concurrent one on a counter item (every event of a day and platform
+# adds to its "total" item: DynamoDB cancels one of two overlapping transactions with TransactionConflict)
+# is tried again after a jittered, growing pause; past the last attempt the event fails, to be retried
+# by its delivery (Lambda's, then the dead-letter queue), never dropped.
+APPLY_ATTEMPTS = 8
+BACKOFF_BASE_S = 0.02
+BACKOFF_CAP_S = 1.0
+_JITTER = random.SystemRandom()
 
 Counts = Mapping[str, int]
 
@@ -56,8 +65,9 @@ class StoredMetric:
 
 
 class MetricStore:
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, sleep: Callable[[float], None] = time.sleep) -> None:
         self.repository = repository
+        self._sleep = sleep
 
     def apply(
         self,
@@ -71,17 +81,28 @@ class MetricStore:
 
         Touches already recorded are left out (read first); one recorded by a concurrent consumer
         between the read and the write cancels the transaction, which is then tried again.
+
+        An event naming more items than a transaction holds (an order of many creators' products)
+        writes its plain counts in parts first, each with a marker of its own (so a part is added once
+        however often the event comes back), then its first-time counts with the event's marker.
         """
-        for _ in range(APPLY_ATTEMPTS):
+        expiry = {EXPIRY_ATTRIBUTE: int(forget_after.timestamp())}
+        adds = [self._add(key, values) for key, values in sorted(counts.items()) if any(values.values())]
+        firsts_items = sum(1 + len(more) for more in firsts.values())
+        if 1 + len(adds) + firsts_items > MAX_TRANSACTION_ITEMS:
+            if self.applied(event_id):
+                return False
+            size = MAX_TRANSACTION_ITEMS - 1
+            for number, start in enumerate(range(0, len(adds), size)):
+                part = f"{keys.METRIC_APPLIED_SORT_KEY}#PART{number}"
+                self._commit(event_id, self._marker_of(event_id, part, expiry), adds[start : start + size])
+            counts = {}
+        for attempt in range(APPLY_ATTEMPTS):
+            if attempt:
+                self._sleep(_JITTER.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
             new = {touch: more for touch, more in firsts.items() if not self._touched(touch)}
             merged = _merged([counts, *new.values()])
-            requests = [
-                self._marker(
-                    keys.metric_applied_partition(event_id),
-                    keys.METRIC_APPLIED_SORT_KEY,
-                    {EXPIRY_ATTRIBUTE: int(forget_after.timestamp())},
-                )
-            ]
+            requests = [self._marker_of(event_id, keys.METRIC_APPLIED_SORT_KEY, expiry)]
             requests += [self._marker(keys.metric_touch_partition(t.subject), t.what) for t in new]
             requests += [
                 self._add(key, values) for key, values in sorted(merged.items()) if any(values.values())
@@ -97,7 +118,26 @@ class MetricStore:
                     return False
                 continue
             return True
-        raise Conflict(f"Event {event_id} kept colliding with concurrent counts.", code="concurrent_update")
+        raise _collided(event_id)
+
+    def _commit(self, event_id: str, marker: dict[str, Any], adds: list[dict[str, Any]]) -> None:
+        """One part of a large event's counts, once (its marker present: added already)."""
+        for attempt in range(APPLY_ATTEMPTS):
+            if attempt:
+                self._sleep(_JITTER.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
+            try:
+                self.repository.transact([marker, *adds])
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                if self.repository.raw_item(marker["Put"]["Item"]["PK"], marker["Put"]["Item"]["SK"]):
+                    return
+                continue
+            return
+        raise _collided(event_id)
+
+    def _marker_of(self, event_id: str, sort: str, expiry: Mapping[str, Any]) -> dict[str, Any]:
+        return self._marker(keys.metric_applied_partition(event_id), sort, expiry)
 
     def applied(self, event_id: str) -> bool:
         return (
@@ -187,6 +227,10 @@ class MetricStore:
             if "LastEvaluatedKey" not in response:
                 return items
             arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _collided(event_id: str) -> Conflict:
+    return Conflict(f"Event {event_id} kept colliding with concurrent counts.", code="concurrent_update")
 
 
 def _merged(parts: list[Mapping[MetricKey, Counts]]) -> dict[MetricKey, dict[str, int]]:

@@ -9,16 +9,16 @@ wrong key shows the form again with the API's status and code (401 `invalid_cred
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from talkshop.api.app import header
 from talkshop.api.context import caller, repository
 from talkshop.api.cookies import forget_session_cookie, session_cookie, session_id_from_cookies
 from talkshop.api.sessions import SESSION_ID_PREFIX, sign_in, sign_out
 from talkshop.auth import Principal, PrincipalKind
-from talkshop.errors import TalkshopError
+from talkshop.errors import Forbidden, TalkshopError
 from talkshop.settings import get_settings
 from talkshop.web.app import form_fields, page, page_router, require_same_origin, resolver_of
 from talkshop.web.dashboard_view import ADMIN_PATH, CREATOR_PATH
@@ -33,10 +33,35 @@ def secure_cookies() -> bool:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A place to go after signing in: a path of this site only (never `//host` or a URL)."""
+    """A place to go after signing in: a path of this site only (never `//host` or a URL). Browsers drop
+    tabs and line breaks from a Location (`/<TAB>/evil.example` is `//evil.example` to them), so a target
+    with any space or control character is refused too, and one that is not ASCII (a Location header is
+    ASCII: the pages' own `next` values are percent-encoded)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if not target.isascii() or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
     return target
+
+
+def require_this_site(app: APIGatewayRestResolver) -> None:
+    """Refuse a sign-in or sign-out form that another site posted (login CSRF: a victim signed in to
+    the attacker's account). Stricter than the shop's forms: an opaque `Origin: null` (a sandboxed
+    frame, a data: page) is refused, and so is a post the browser marks as cross-site or one whose
+    Referer names another host when no Origin came. A client that sends none of these (curl, a test)
+    carries no victim's browser and is let through."""
+    require_same_origin(app)
+    refused = Forbidden("Forms can only be posted from this site.", code="cross_site_form")
+    origin = header(app, "Origin")
+    if origin == "null":
+        raise refused
+    if (header(app, "Sec-Fetch-Site") or "").lower() in ("cross-site", "same-site"):
+        raise refused
+    referer = header(app, "Referer")
+    if origin is None and referer:
+        host = header(app, "X-Forwarded-Host") or header(app, "Host")
+        if urlsplit(referer).netloc != host:
+            raise refused
 
 
 def login_href(next_path: str) -> str:
@@ -89,13 +114,17 @@ def login_form() -> Response[str]:
 @router.post(LOGIN_PATH)
 def login() -> Response[str]:
     app = resolver_of(router)
-    require_same_origin(app)
+    require_this_site(app)
     fields = form_fields(app)
     next_path = safe_next(fields.get("next"))
     try:
         signed_in = sign_in(fields.get("key", ""), repository(), get_settings())
     except TalkshopError as error:
         return _login_page(error.status, next_path=next_path, error=error)
+    # A new sign-in never keeps the session this browser had before (nor one planted in it).
+    earlier = session_id_from_cookies(header(app, "Cookie"), SESSION_ID_PREFIX)
+    if earlier:
+        sign_out(earlier, repository())
     cookie = session_cookie(signed_in.session_id, signed_in.max_age_s, secure=secure_cookies())
     return redirect(next_path or home_of(signed_in.principal), {"Set-Cookie": cookie})
 
@@ -103,7 +132,7 @@ def login() -> Response[str]:
 @router.post("/logout")
 def logout() -> Response[str]:
     app = resolver_of(router)
-    require_same_origin(app)
+    require_this_site(app)
     session_id = session_id_from_cookies(header(app, "Cookie"), SESSION_ID_PREFIX)
     if session_id:
         sign_out(session_id, repository())
