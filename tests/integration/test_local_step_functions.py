@@ -286,3 +286,19 @@ def test_the_webhook_variable_is_the_one_the_webhooks_read() -> None:
     from talkshop.commerce import webhooks
 
     assert WEBHOOK_DELIVERY.arn_variable == webhooks.STATE_MACHINE_VARIABLE
+
+
+def test_each_definition_is_parsed_once_and_its_program_serves_every_execution(
+    sfn: Any, demo_steps: DemoSteps
+) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    parse = AmazonStateLanguageParser.parse
+    parse.cache_clear()  # type: ignore[attr-defined]
+    machine = create_machine(sfn, demo_steps)
+    for value in range(3):
+        response = run(sfn, machine, value)
+        assert json.loads(response["output"]) == {"value": 2 * value}  # each execution its own state
+    # Parsed once when the machine is created (moto validates it); the three executions reuse that.
+    assert parse.cache_info().misses == 1  # type: ignore[attr-defined]
+    assert parse.cache_info().hits == 3  # type: ignore[attr-defined]

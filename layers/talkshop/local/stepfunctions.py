@@ -15,6 +15,7 @@ Lambda Task states run our handlers through `talkshop.local.lambdas` (the seam).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import InvalidExecutionInput
 from moto.stepfunctions.parser.api import StateMachineType
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import SyncExecution
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -90,7 +92,17 @@ def install(caller_waits: Callable[[], AbstractContextManager[Any]] = nullcontex
     _caller_waits = caller_waits
     os.environ[HOST_PREFIX_VARIABLE] = "true"
     StepFunctionResponse.start_sync_execution = _start_sync_execution  # type: ignore[attr-defined]
+    _parse_each_definition_once()
     logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
+
+
+def _parse_each_definition_once() -> None:
+    """moto's interpreter parses the ASL text again for every execution (~35 ms with its ANTLR
+    grammar); the parsed program holds no execution state (that lives in each execution's
+    environment), so one parse per definition serves every execution of it."""
+    parse = AmazonStateLanguageParser.parse
+    if not hasattr(parse, "cache_info"):
+        AmazonStateLanguageParser.parse = staticmethod(functools.lru_cache(maxsize=16)(parse))  # type: ignore[method-assign]
 
 
 def create_state_machines(
