@@ -38,6 +38,7 @@ from talkshop.settings import (
     OPENSEARCH_INDEX_VARIABLE,
     OPENSEARCH_REPLICAS_VARIABLE,
     SEARCH_BACKEND_VARIABLE,
+    SINGLE_THREADED_BLAS,
     TABLE_NAME_VARIABLE,
 )
 
@@ -174,6 +175,7 @@ class TalkshopFunction(Construct):
             layers.append(search.layer)
             search.search.grant(self.role, search.actions)
             environment |= {
+                **SINGLE_THREADED_BLAS,
                 SEARCH_BACKEND_VARIABLE: OPENSEARCH,
                 OPENSEARCH_ENDPOINT_VARIABLE: search.search.endpoint,
                 OPENSEARCH_INDEX_VARIABLE: search.search.index_name,

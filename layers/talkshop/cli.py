@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from talkshop.errors import InvalidInput, TalkshopError
 from talkshop.local.runtime import DEFAULT_DATA_DIR
-from talkshop.settings import TABLE_NAME_VARIABLE
+from talkshop.settings import SINGLE_THREADED_BLAS, TABLE_NAME_VARIABLE
 
 MAX_SIMULATED_CONVERSATIONS = 100_000
 
@@ -408,6 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for name, value in SINGLE_THREADED_BLAS.items():  # before any command loads numpy
+        os.environ.setdefault(name, value)
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:

@@ -26,6 +26,10 @@ OPENAI_BASE_URL_VARIABLE = "OPENAI_BASE_URL"
 EVENT_BUS_NAME_VARIABLE = "TALKSHOP_EVENT_BUS_NAME"
 # Where shoppers and agents reach the shop: the base of the links in product feeds and ACP answers.
 PUBLIC_URL_VARIABLE = "TALKSHOP_PUBLIC_URL"
+# Query embeddings multiply small matrices: OpenBLAS's thread pool (a spinning thread per core) made each
+# one 30-40 times slower on a busy two-core machine (10 ms → 400 ms). Read when numpy loads, so the CLI
+# and the search functions' environment set it.
+SINGLE_THREADED_BLAS = {"OPENBLAS_NUM_THREADS": "1"}
 SHOP_NAME_VARIABLE = "TALKSHOP_SHOP_NAME"
 # Commerce: the table Powertools idempotency keeps request records in (Idempotency-Key), and the
 # checkout state machine POST /api/checkout runs synchronously.

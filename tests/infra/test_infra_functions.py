@@ -164,6 +164,7 @@ def test_function_environment(
             OPENSEARCH_ENDPOINT_VARIABLE: {"Fn::GetAtt": [logical_id(stack.search.domain), "DomainEndpoint"]},
             OPENSEARCH_INDEX_VARIABLE: "products",
             OPENSEARCH_REPLICAS_VARIABLE: "0",  # the dev profile's single node
+            "OPENBLAS_NUM_THREADS": "1",  # query embeddings without OpenBLAS's thread pool
         }
     if spec.uses_llm:
         expected[LLM_SECRET_VARIABLE] = {"Ref": logical_id(stack.llm_secret.secret)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -309,3 +310,37 @@ def test_the_sweep_command_abandons_idle_chats(capsys: pytest.CaptureFixture[str
 
     assert talkshop(capsys, "sweep", "--data-dir", data_dir).out == "Marked 1 idle chat(s) as abandoned.\n"
     assert talkshop(capsys, "sweep", "--data-dir", data_dir).out == "Marked 0 idle chat(s) as abandoned.\n"
+
+
+def test_commands_run_numpy_without_the_openblas_thread_pool(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")  # put back as it was when the test ends
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+
+    assert cli.main(["openapi", "--output", str(tmp_path / "openapi.json")]) == 0
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+
+
+def test_the_local_runtime_prints_no_metrics(capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    """Metrics are off locally: no EMF line in the shell, not even the cold start, nor the values that a
+    disabled flush used to keep until a metric held 100 (Powertools prints those, disabled or not)."""
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    from talkshop.api.observability import metrics
+    from talkshop.local.apigateway import LocalLambdaContext
+
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: Any) -> None:
+        metrics.add_metric(name="Counted", unit="Count", value=1)
+
+    cold_start.is_cold_start = True
+    with LocalAws(data_dir):
+        capsys.readouterr()
+        for _ in range(101):
+            handler({}, LocalLambdaContext("metrics_test", timeout_s=3))
+        printed = capsys.readouterr()
+
+    assert printed.out == ""
+    assert "No application metrics" not in printed.err

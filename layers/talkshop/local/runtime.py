@@ -34,10 +34,13 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 import boto3
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider import cold_start
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from talkshop.api import context
+from talkshop.api.observability import metrics
 from talkshop.api.routes import ANALYTICS_CONSUMER
 from talkshop.api.state_machines import STATE_MACHINES, WEBHOOK_DELIVERY
 from talkshop.commerce.webhooks import ALLOW_LOOPBACK_VARIABLE, SUBSCRIBABLE_EVENTS
@@ -119,6 +122,27 @@ def with_fast_retries(definition: str) -> str:
     return json.dumps(shorten(json.loads(definition)))
 
 
+def _forget_disabled_metrics() -> None:
+    """Metrics are off locally (POWERTOOLS_METRICS_DISABLED), yet Powertools prints the cold-start
+    metric all the same, warns on every empty flush, and a disabled flush keeps the values until a
+    metric holds 100 of them, which are then printed: EMF lines in the shell of `talkshop local` and
+    `talkshop simulate`. While metrics are disabled, a flush now forgets them."""
+    cold_start.is_cold_start = False  # the cold-start metric is printed whether disabled or not
+    provider = metrics.provider
+    if getattr(provider.flush_metrics, "forgets_when_disabled", False):
+        return
+    flush = provider.flush_metrics
+
+    def flush_or_forget(raise_on_empty_metrics: bool = False) -> None:
+        if is_metrics_disabled():
+            provider.clear_metrics()
+        else:
+            flush(raise_on_empty_metrics=raise_on_empty_metrics)
+
+    flush_or_forget.forgets_when_disabled = True  # type: ignore[attr-defined]
+    provider.flush_metrics = flush_or_forget  # type: ignore[method-assign]
+
+
 def _configure_environment(data_dir: Path) -> tuple[str, str]:
     """The variables the Lambda runtime would have, pointing at the local stand-ins."""
     os.environ.update(
@@ -194,6 +218,7 @@ class LocalAws:
                 f"{self.data_dir} is in use by another Talkshop process (is `talkshop local` running?)."
             ) from error
         self.admin_key, self.admin_key_source = _configure_environment(self.data_dir)
+        _forget_disabled_metrics()
         context.reset()
         moto_tuning.install()
         stepfunctions.install(caller_waits=self.lock.lent)
