@@ -13,7 +13,9 @@ from aws_lambda_powertools.event_handler import CORSConfig
 
 ORIGINS_VARIABLE = "TALKSHOP_CORS_ORIGINS"
 ANY_ORIGIN = "*"
-# The creator's API key travels as a bearer token, never a cookie, so "*" is safe here.
+# "*" is safe: keys travel as bearer tokens, which another site's page does not have, and the session and
+# shopper cookies are SameSite=Strict with no Access-Control-Allow-Credentials, so no cross-site request
+# carries them.
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key")
 EXPOSED_HEADERS = ("ETag", "Location")
 MAX_AGE_SECONDS = 3600
