@@ -1,9 +1,11 @@
-"""Admin operations: issue an agent key (shown once) and revoke it; run A/B experiments of the
-recommendation ranking and read their reports; read, learn and roll back the ranking weights
-(talkshop.analytics.experiments and .learning). Admin bearer only.
+"""Admin operations: issue an agent key (shown once) and revoke it; onboard a creator (seller), issue
+their API keys (shown once) and revoke them, as `talkshop creator add|key|revoke` does while no server
+holds the data; run A/B experiments of the recommendation ranking and read their reports; read, learn
+and roll back the ranking weights (talkshop.analytics.experiments and .learning). Admin bearer only.
 
-Issuing honours Idempotency-Key: a retry gets the first answer (the same agent) with the key and the
-webhook secret null, so no second agent is made and no key is kept in the idempotency table."""
+Issuing a key honours Idempotency-Key: a retry gets the first answer (the same agent, the same creator)
+with the key and the webhook secret null, so no second agent or key is made and no key is kept in the
+idempotency table."""
 
 from typing import Annotated
 
@@ -26,10 +28,11 @@ from talkshop.analytics.learning import (
     WeightsVersion,
 )
 from talkshop.api.app import create_app, error_responses, json_response, lambda_entrypoint, location_of
-from talkshop.api.context import caller, repository
+from talkshop.api.context import caller, catalog, repository
 from talkshop.api.idempotency import once_per_key
 from talkshop.api.observability import metrics
 from talkshop.auth import Principal
+from talkshop.catalog.creators import CreatorId, CreatorRequest, IssuedCreatorKey, RevokedCreatorKeys
 from talkshop.commerce.acp.agents import AgentKeyRequest, AgentService, IssuedAgentKey
 from talkshop.errors import Forbidden
 from talkshop.ontology.model import Identifier
@@ -71,8 +74,59 @@ def _admin() -> Principal:
     principal = caller(app)
     principal.require_signed_in()
     if not principal.is_admin:
-        raise Forbidden("Only the admin may run experiments and change ranking weights.", code="admin_only")
+        raise Forbidden("Only the admin may do this: send the admin key.", code="admin_only")
     return principal
+
+
+@app.post(
+    "/api/admin/creators",
+    summary="Create a creator (seller) and their business, with their first API key (shown once)",
+    tags=["admin"],
+    responses={
+        201: {"description": "The creator and their key"},
+        **error_responses(400, 401, 403, 409, 415, 422),
+    },
+)
+def create_creator(request: CreatorRequest) -> Response[IssuedCreatorKey]:
+    principal = _admin()
+
+    def handle() -> Response[IssuedCreatorKey]:
+        issued = IssuedCreatorKey.of(catalog().creators.add(request.name, request.id))
+        metrics.add_metric(name="CreatorKeysIssued", unit=MetricUnit.Count, value=1)
+        return json_response(issued, status=201)
+
+    return once_per_key(app, "create_creator", principal, request, handle, shown_once=("apiKey",))
+
+
+@app.post(
+    "/api/admin/creators/<id>/keys",
+    summary="Issue another API key to a creator (shown once); their other keys keep working",
+    tags=["admin"],
+    responses={201: {"description": "The creator and the new key"}, **error_responses(401, 403, 404, 422)},
+)
+def issue_creator_key(id: Annotated[CreatorId, Path()]) -> Response[IssuedCreatorKey]:
+    principal = _admin()
+
+    def handle() -> Response[IssuedCreatorKey]:
+        issued = IssuedCreatorKey.of(catalog().creators.issue_key(id))
+        metrics.add_metric(name="CreatorKeysIssued", unit=MetricUnit.Count, value=1)
+        return json_response(issued, status=201)
+
+    # The creator is in the path, not the body: the operation names them, so that one key reused for
+    # another creator is not answered with the first creator's replay.
+    return once_per_key(app, f"issue_creator_key:{id}", principal, None, handle, shown_once=("apiKey",))
+
+
+@app.delete(
+    "/api/admin/creators/<id>/keys",
+    summary="Revoke every API key of a creator; they stop working at once",
+    tags=["admin"],
+    responses={200: {"description": "How many keys were revoked"}, **error_responses(401, 403, 404, 422)},
+)
+def revoke_creator_keys(id: Annotated[CreatorId, Path()]) -> Response[RevokedCreatorKeys]:
+    _admin()
+    revoked = catalog().creators.revoke_keys(id)
+    return json_response(RevokedCreatorKeys(id=id, revoked=revoked))
 
 
 @app.post(

@@ -104,7 +104,7 @@ ACP = FunctionSpec(
 )
 ADMIN = FunctionSpec(
     name="admin",
-    description="Admin operations: agent keys, ranking experiments and learned ranking weights",
+    description="Admin operations: agent and creator keys, ranking experiments, learned ranking weights",
     table_access=TableAccess.READ_WRITE,
     needs_admin_key=True,
     uses_idempotency=True,
@@ -250,6 +250,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/feed/openai.csv", ACP),
     Route("POST", "/api/admin/agent-keys", ADMIN),
     Route("DELETE", "/api/admin/agent-keys/{id}", ADMIN),
+    Route("POST", "/api/admin/creators", ADMIN),
+    Route("POST", "/api/admin/creators/{id}/keys", ADMIN),
+    Route("DELETE", "/api/admin/creators/{id}/keys", ADMIN),
     Route("POST", "/api/admin/experiments", ADMIN),
     Route("GET", "/api/admin/experiments", ADMIN),
     Route("GET", "/api/admin/experiments/{id}", ADMIN),

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
 
 from talkshop.auth import generate_api_key, hash_api_key
 from talkshop.clock import Clock, utc_now
@@ -18,10 +22,16 @@ from talkshop.ontology.model import (
     EventType,
     Group,
     GroupType,
+    Identifier,
     Person,
     PersonRole,
 )
 from talkshop.text import slugify
+
+#: A creator's business is the group "business-<creator id>", whose id is an Identifier too: the prefix
+#: leaves that much less room for the creator's id (128 characters at most).
+BUSINESS_PREFIX = "business-"
+CreatorId = Annotated[Identifier, StringConstraints(max_length=128 - len(BUSINESS_PREFIX))]
 
 
 def creator_ref(creator_id: str) -> EntityRef:
@@ -32,6 +42,42 @@ def creator_ref(creator_id: str) -> EntityRef:
 class IssuedKey:
     creator: Person
     api_key: str
+
+
+class CreatorRequest(BaseModel):
+    """POST /api/admin/creators: who the new creator is (what `talkshop creator add` takes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    id: CreatorId | None = Field(
+        default=None,
+        description="The creator's id, as products name it in creator_id (default: from the name).",
+    )
+
+
+class IssuedCreatorKey(BaseModel):
+    """A creator and a new API key of theirs, as the admin API answers it."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    id: str
+    name: str
+    # Null only in the replay of a retried request (Idempotency-Key): keys are never kept in clear.
+    api_key: str | None = Field(
+        description="Shown once: the creator sends it as 'Authorization: Bearer <key>' or signs in with it "
+        "at /login. Null when the answer replays a request retried with the same Idempotency-Key: issue "
+        "another key (POST /api/admin/creators/{id}/keys)."
+    )
+
+    @classmethod
+    def of(cls, issued: IssuedKey) -> IssuedCreatorKey:
+        return cls(id=issued.creator.id, name=issued.creator.name, api_key=issued.api_key)
+
+
+class RevokedCreatorKeys(BaseModel):
+    id: str = Field(description="The creator's id.")
+    revoked: int = Field(description="How many keys were revoked; they stopped working at once.")
 
 
 class CreatorService:
@@ -81,7 +127,7 @@ class CreatorService:
     def stage_new_creator(self, work: UnitOfWork, creator_id: str, name: str) -> Person:
         """Add the writes that create a creator and their business to a unit of work."""
         now = self.clock()
-        group = Group(id=f"business-{creator_id}", type=GroupType.BUSINESS, name=name)
+        group = Group(id=f"{BUSINESS_PREFIX}{creator_id}", type=GroupType.BUSINESS, name=name)
         person = Person(id=creator_id, role=PersonRole.CREATOR, name=name, group_id=group.id)
 
         def exists() -> Conflict:
