@@ -6,15 +6,19 @@
   choice is read when the event is folded, so a rebuild leaves out every event of a shopper who is
   opted out at that time, also those from before the choice.
 - **Export** gathers what the table holds about the shopper: the person record, their memory, every
-  chat with its messages, their recommendations, carts, checkouts and orders, and the events about
-  all of these. Webhook endpoints and deliveries belong to creators and agents, not shoppers.
-- **Erasure** removes the chats (the same erasure as deleting one chat), recommendations, carts,
-  checkouts with their events, the memory and every other item about the person, then the person
-  and their tokens, so the token stops working last: an erasure cut short is finished by asking
-  again. Orders are kept for accounting but anonymised: the shopper's id is replaced by a random
-  tombstone id (one per request) and the address dropped, in the orders and in the
-  events about them and about the discount codes they used. Analytics aggregates hold counts per
-  day, product, creator and platform, never a shopper's id, so they need no change.
+  chat with its messages (and the experiment arms it was in), their recommendations, carts, checkouts
+  and orders, the events about all of these, and our stored copies of the webhooks that carried those
+  events to creators and agents (with the recipient: who received their data).
+- **Erasure** removes the chats (the same erasure as deleting one chat: its messages, experiment arms
+  and exposure events go with it), recommendations, carts, checkouts with their events, the memory
+  and every other item about the person, then the person and their tokens, so the token stops working
+  last: an erasure cut short is finished by asking again. Orders are kept for accounting but
+  anonymised: the shopper's id is replaced by a random tombstone id (one per request) and the address
+  dropped, in the orders, in the events about them and about the discount codes they used, and in our
+  stored webhook deliveries of their order and checkout events (redacted, not deleted: a creator's
+  delivery log and redelivery stay, and send the anonymised body; what a receiver already got is
+  its own copy, outside our reach). Analytics aggregates and experiment counters hold counts per
+  day, product, creator, platform or arm, never a shopper's id, so they need no change.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from talkshop.auth import Principal, PrincipalKind
 from talkshop.clock import Clock, utc_now
 from talkshop.commerce.model import Cart, CheckoutRecord, CheckoutStatus, Order
 from talkshop.commerce.store import CommerceStore, Loaded, ThingStore, customer_uses_counter
+from talkshop.commerce.webhooks import DeliveryCopy, delivery_copies, redact_deliveries
 from talkshop.data.repository import IndexEntries, Repository, StoredEntity, UnitOfWork, by_user
 from talkshop.errors import Conflict, Forbidden, NotFound, Unauthorized
 from talkshop.ontology.model import EntityRef, Event, Person, ThingType
@@ -70,6 +75,9 @@ class ShopperExport(BaseModel):
     checkouts: list[CheckoutRecord]
     orders: list[Order]
     events: list[Event] = Field(description="About the shopper and their chats, carts, checkouts and orders")
+    webhook_deliveries: list[DeliveryCopy] = Field(
+        description="Our stored copies of the webhooks that sent their order and checkout events"
+    )
 
 
 def _not_a_shopper() -> Forbidden:
@@ -181,6 +189,7 @@ class ShopperData:
             *(self.commerce.checkouts.ref(checkout.id) for checkout in checkouts),
             *(self.commerce.orders.ref(order.id) for order in orders),
         ]
+        events = [event for subject in subjects for event in self.repository.all_events_of(subject)]
         return ShopperExport(
             exported_at=self.clock(),
             shopper=Person.model_validate(stored.data),
@@ -194,7 +203,8 @@ class ShopperData:
             carts=carts,
             checkouts=checkouts,
             orders=orders,
-            events=[event for subject in subjects for event in self.repository.all_events_of(subject)],
+            events=events,
+            webhook_deliveries=delivery_copies(self.repository, events),
         )
 
     # Erasure
@@ -217,10 +227,17 @@ class ShopperData:
             self._erase_thing(recommendation.ref)  # of a chat already gone (its index lags)
         for cart in list(self._things(self.commerce.carts, user_id)):
             self._erase_thing(cart.stored.ref)
+        tombstone = TOMBSTONE_PREFIX + secrets.token_hex(8)
         for checkout in checkouts:
+            # Their deliveries first: they are found through the checkout's events, erased with it.
+            self._redact_deliveries(checkout.stored.ref, user_id, tombstone)
             self._erase_thing(checkout.stored.ref)
-        self._anonymise_orders(user_id)
+        self._anonymise_orders(user_id, tombstone)
         self._erase_person(user_id)
+
+    def _redact_deliveries(self, subject: EntityRef, user_id: str, tombstone: str) -> None:
+        for event in self.repository.all_events_of(subject):
+            redact_deliveries(self.repository, event, user_id, tombstone, self.clock)
 
     def _erase_thing(self, ref: EntityRef) -> None:
         work = self.repository.unit_of_work()
@@ -230,11 +247,8 @@ class ShopperData:
         for unit in work.split():
             unit.commit()
 
-    def _anonymise_orders(self, user_id: str) -> None:
+    def _anonymise_orders(self, user_id: str, tombstone: str) -> None:
         orders = list(self._things(self.commerce.orders, user_id))
-        if not orders:
-            return
-        tombstone = TOMBSTONE_PREFIX + secrets.token_hex(8)
         codes = {order.value.discount_code for order in orders if order.value.discount_code}
         # The codes first: they are found through the orders still under the shopper's id, so an
         # erasure cut short after the orders were anonymised would never come back to them.
@@ -246,6 +260,8 @@ class ShopperData:
             for unit in work.split():
                 unit.commit()
         for order in orders:
+            # The deliveries before the order: it is found under the shopper's id until anonymised.
+            self._redact_deliveries(self.commerce.orders.ref(order.value.id), user_id, tombstone)
             work = self.repository.unit_of_work()
             anonymous = order.value.model_copy(update={"user_id": tombstone, "address": None})
             self.commerce.orders.stage_replace(work, order, anonymous, self.clock())

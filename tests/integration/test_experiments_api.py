@@ -95,6 +95,43 @@ def test_bad_experiments_are_refused_with_a_code(repository: Repository) -> None
     assert_error(call("GET", f"{EXPERIMENTS}/exp_missing/report", ADMIN_KEY), 404, "experiment_not_found")
 
 
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ({"name": " \t ", "arms": ARMS}, "string_too_short"),
+        ({"name": "x", "arms": [{"name": "control", "traffic": 50.0}, ARMS[1]]}, "int_type"),
+        ({"name": "x", "arms": [{"name": "control", "traffic": "50"}, ARMS[1]]}, "int_type"),
+        (
+            {"name": "x", "arms": [{"name": "control", "traffic": True}, {"name": "b", "traffic": 99}]},
+            "int_type",
+        ),
+        (
+            {"name": "x", "arms": [ARMS[0], {"name": "b", "traffic": 50, "weights": {"style": "4"}}]},
+            "float_type",
+        ),
+        (
+            {"name": "x", "arms": [ARMS[0], {"name": "b", "traffic": 50, "weights": {"style": False}}]},
+            "float_type",
+        ),
+        ({"name": "x", "arms": [ARMS[0], {"name": "control", "traffic": 50}]}, "duplicate_arm_names"),
+        ({"name": "x", "arms": [ARMS[0], {"name": "b", "traffic": 20}]}, "traffic_not_100"),
+    ],
+)
+def test_a_lax_experiment_is_refused_with_the_rule_it_breaks(
+    repository: Repository, body: dict[str, Any], rule: str
+) -> None:
+    refused = call("POST", EXPERIMENTS, ADMIN_KEY, body)
+    assert_error(refused, 422, "validation_error")
+    assert rule in [detail["type"] for detail in refused.json()["error"]["details"]]
+    assert call("GET", EXPERIMENTS, ADMIN_KEY).json()["items"] == []
+
+
+def test_an_experiment_name_is_stored_stripped(repository: Repository) -> None:
+    started = call("POST", EXPERIMENTS, ADMIN_KEY, {"name": "  Style first  ", "arms": ARMS})
+    assert started.status == 201, started.body
+    assert started.json()["name"] == "Style first"
+
+
 def test_an_experiment_from_start_to_report(repository: Repository, steps: CheckoutSteps) -> None:
     experiment = start_experiment()
     assert_error(

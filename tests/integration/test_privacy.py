@@ -12,14 +12,25 @@ import pytest
 
 from talkshop.advisor.store import customer_ref, session_ref
 from talkshop.analytics.aggregate import Aggregator
+from talkshop.auth import Principal, PrincipalKind
 from talkshop.commerce.model import Address, CheckoutRecord
+from talkshop.commerce.webhooks import (
+    SUBSCRIBABLE_EVENTS,
+    EndpointRequest,
+    WebhookService,
+    deliveries_for,
+    redacted_body,
+)
+from talkshop.data import keys
 from talkshop.data.repository import Repository, UnitOfWork
+from talkshop.data.schema import BY_FACET
 from talkshop.ontology.model import Dimension, EntityRef, Event, EventType
 from talkshop.privacy import TOMBSTONE_PREFIX, AnalyticsConsent, ShopperData
 from tests.chat_history_fakes import Shop, Shopper, shop_products
 from tests.conftest import ADMIN_KEY, table_snapshot
 from tests.integration.http import assert_error, call
 
+SELLER = "padelnest"  # the creator of the shop's products (cafe-grip)
 ADDRESS = Address(name="Ana Pérez", line1="Calle Mayor 1", city="Madrid", postal_code="28013", country="ES")
 
 
@@ -275,3 +286,85 @@ def test_the_analytics_consumer_counts_nothing_of_a_shopper_who_opted_out(
     (bob_started,) = repository.all_events_of(session_ref(bob_chat))
     assert aggregator.apply(bob_started)
     assert metric_items() != []
+
+
+def register_seller_endpoint(repository: Repository) -> None:
+    """An endpoint of the shop's seller subscribed to every order event (deliveries are planned, not sent)."""
+    webhooks = WebhookService(
+        repository, lambda delivery_ids: None, resolve=lambda host, port: ["93.184.216.34"]
+    )
+    webhooks.register(
+        EndpointRequest(url="https://hooks.example.com/talkshop", event_types=sorted(SUBSCRIBABLE_EVENTS)),
+        Principal(PrincipalKind.CREATOR, SELLER),
+    )
+
+
+def test_erasure_redacts_our_stored_webhook_deliveries_which_the_export_lists(
+    shop: Shop, repository: Repository, table: Any
+) -> None:
+    """Our stored copy of each webhook that carried the shopper's order events names them until the
+    erasure: the export lists these copies (and who received them), the erasure rewrites them with the
+    order's tombstone, also a copy stored before deliveries were listed by their event."""
+    ana, chat = shop.new_shopper()
+    register_seller_endpoint(repository)
+    order_id = shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    order_ref = EntityRef(dimension=Dimension.THING, type="order", id=order_id)
+    delivered = {
+        d for event in repository.all_events_of(order_ref) for d in deliveries_for(event, repository)
+    }
+    assert len(delivered) >= 2  # order_placed and order_placed_from_chat
+    legacy = sorted(delivered)[0]
+    legacy_ref = EntityRef(dimension=Dimension.THING, type="webhook_delivery", id=legacy)
+    table.update_item(
+        Key={"PK": keys.entity_key(legacy_ref), "SK": keys.ENTITY_SORT_KEY},
+        UpdateExpression=f"REMOVE {BY_FACET.partition_key}, {BY_FACET.sort_key}",
+    )
+    ana_id = user_of(ana)
+
+    copies = call("GET", "/api/me/export", ana.token).json()["webhookDeliveries"]
+    assert {copy["id"] for copy in copies} == delivered
+    assert {(copy["recipient_kind"], copy["recipient_id"]) for copy in copies} == {("creator", SELLER)}
+    assert all(json.loads(copy["body"])["data"]["user_id"] == ana_id for copy in copies)
+
+    assert call("DELETE", "/api/me", ana.token).status == 204
+
+    assert naming(table, ana_id, "Calle Mayor") == []
+    tombstone = call("GET", f"/api/orders/{order_id}", ADMIN_KEY).json()["userId"]
+    stored = repository.get_many(
+        [EntityRef(dimension=Dimension.THING, type="webhook_delivery", id=d) for d in delivered]
+    )
+    assert len(stored) == len(delivered)
+    assert {json.loads(item.data["body"])["data"]["user_id"] for item in stored.values()} == {tombstone}
+
+
+def test_a_redacted_body_replaces_the_shoppers_id_everywhere_and_drops_their_address() -> None:
+    body = json.dumps(
+        {
+            "id": "e1",
+            "data": {"user_id": "usr_ana", "address": {"city": "Madrid"}, "lines": [{"by": "usr_ana"}]},
+        },
+        separators=(",", ":"),
+    )
+    assert json.loads(redacted_body(body, "usr_ana", "erased_1")) == {
+        "id": "e1",
+        "data": {"user_id": "erased_1", "lines": [{"by": "erased_1"}]},
+    }
+    acp = '{"type":"order_create","data":{"id":"ord_1", "status":"confirmed"}}'
+    assert redacted_body(acp, "usr_ana", "erased_1") == acp  # names no shopper: left as sent
+
+
+def test_a_webhook_planned_after_the_erasure_sends_the_anonymised_event(
+    shop: Shop, repository: Repository, table: Any
+) -> None:
+    """EventBridge hands an order event to the webhook state machine seconds after the order (or
+    retries for a day): an erasure in between must not let it store the shopper's id again."""
+    ana, chat = shop.new_shopper()
+    register_seller_endpoint(repository)
+    order_id = shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    published = repository.all_events_of(EntityRef(dimension=Dimension.THING, type="order", id=order_id))
+    assert call("DELETE", "/api/me", ana.token).status == 204
+
+    planned = [delivery for event in published for delivery in deliveries_for(event, repository)]
+
+    assert planned
+    assert naming(table, user_of(ana)) == []

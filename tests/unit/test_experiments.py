@@ -149,6 +149,58 @@ def test_bad_arms_are_refused(arms: list[object], problem: str) -> None:
         ExperimentRequest.model_validate({"name": "x", "arms": arms})
 
 
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ({"name": "   ", "arms": [CONTROL, BOOST]}, "string_too_short"),
+        ({"name": "a\nb", "arms": [CONTROL, BOOST]}, "string_pattern_mismatch"),
+        ({"name": "x" * 201, "arms": [CONTROL, BOOST]}, "string_too_long"),
+        ({"name": 7, "arms": [CONTROL, BOOST]}, "string_type"),
+        ({"name": "x", "arms": [CONTROL, {"name": "b", "traffic": 50.0}]}, "int_type"),
+        ({"name": "x", "arms": [CONTROL, {"name": "b", "traffic": "50"}]}, "int_type"),
+        ({"name": "x", "arms": [{"name": "a", "traffic": True}, {"name": "b", "traffic": 99}]}, "int_type"),
+        (
+            {"name": "x", "arms": [CONTROL, {"name": "b", "traffic": 50, "weights": {"skill": "2"}}]},
+            "float_type",
+        ),
+        (
+            {"name": "x", "arms": [CONTROL, {"name": "b", "traffic": 50, "weights": {"skill": True}}]},
+            "float_type",
+        ),
+        (
+            {"name": "x", "arms": [CONTROL, {"name": "b", "traffic": 50, "weights": {"skill": math.inf}}]},
+            "finite",
+        ),
+        (
+            {"name": "x", "arms": [CONTROL, {"name": "b", "traffic": 50, "weights": {"hue": 1}}]},
+            "unknown_ranking",
+        ),
+        (
+            {"name": "x", "arms": [CONTROL, {"name": "b", "traffic": 50, "weights": {"skill": 10}}]},
+            "out_of_range",
+        ),
+        ({"name": "x", "arms": [CONTROL, {"name": "control", "traffic": 50}]}, "duplicate_arm_names"),
+        ({"name": "x", "arms": [CONTROL, {"name": "b", "traffic": 49}]}, "traffic_not_100"),
+        ({"name": "x", "arms": [BOOST, CONTROL]}, "control_changes_weights"),
+        ({"name": "x", "arms": [{"name": f"a{i}", "traffic": 16} for i in range(6)]}, "too_long"),
+        ({"name": "x", "arms": [CONTROL, BOOST], "owner": "me"}, "extra_forbidden"),
+    ],
+)
+def test_a_request_is_strict_and_names_the_rule_it_breaks(body: dict[str, object], rule: str) -> None:
+    """No lax coercion (a share of "50", 50.0 or true; a weight of "2" or true), a blank name is empty,
+    and every refusal carries a machine-readable type the API answers in its 422's details."""
+    with pytest.raises(ValidationError) as refused:
+        ExperimentRequest.model_validate(body)
+    assert any(rule in error["type"] for error in refused.value.errors())
+
+
+def test_a_request_name_and_description_are_stripped() -> None:
+    started = ExperimentRequest.model_validate(
+        {"name": "  style first \t", "description": " why \n", "arms": [CONTROL, BOOST]}
+    )
+    assert (started.name, started.description) == ("style first", "why")
+
+
 def test_an_arm_may_set_a_weight_anywhere_from_zero_to_three_times_its_default() -> None:
     arm = Arm(name="edges", traffic=50, weights={"skill": 0.0, "budget": 3 * WEIGHTS["budget"]})
     assert arm.weights == {"skill": 0.0, "budget": 9.0}
@@ -232,12 +284,8 @@ def test_a_shopper_keeps_the_arm_across_chats_and_each_chat_counts_once(
     assert report.arms[1].difference is not None
 
 
-def test_reactions_and_chat_orders_count_for_the_chats_arm(
-    experiments: Experiments, chats: ChatService, repository: Repository, clock: FakeClock
-) -> None:
-    started = experiments.start(request(CONTROL, BOOST))
-    ana = Principal(PrincipalKind.SHOPPER, "ana")
-    session_id = chat(chats, "ana", f"show me {RACKET} nordpala-fjord-round")
+def react(chats: ChatService, session_id: str, shopper: Principal) -> None:
+    """Feedback on a chat that recommended both rackets: one bought, the other dismissed."""
     chats.give_feedback(
         session_id,
         FeedbackRequest(
@@ -247,8 +295,17 @@ def test_reactions_and_chat_orders_count_for_the_chats_arm(
                 ReactionInput(product_id="nordpala-fjord-round", reaction=Reaction.DISMISSED),
             ],
         ),
-        ana,
+        shopper,
     )
+
+
+def test_reactions_and_chat_orders_count_for_the_chats_arm(
+    experiments: Experiments, chats: ChatService, repository: Repository, clock: FakeClock
+) -> None:
+    started = experiments.start(request(CONTROL, BOOST))
+    ana = Principal(PrincipalKind.SHOPPER, "ana")
+    session_id = chat(chats, "ana", f"show me {RACKET} nordpala-fjord-round")
+    react(chats, session_id, ana)
     session = chats.get(session_id, ana)
     for orders_before in ([], ["ord_1"]):  # the chat's first order converts it; the second is an order
         work = repository.unit_of_work()
@@ -290,3 +347,25 @@ def test_a_shopper_who_opted_out_of_analytics_is_not_put_in_an_experiment(
     assert EventType.EXPERIMENT_EXPOSURE not in [event.type for event in chats.store.events_of(session_id)]
     assert all(turn.ranking_weights == dict(WEIGHTS) for turn in engine.turns)
     assert sum(row.exposures for row in experiments.report(started.id).arms) == 0
+
+
+def test_outcomes_after_the_shopper_opted_out_are_not_counted(
+    experiments: Experiments, chats: ChatService, repository: Repository, clock: FakeClock
+) -> None:
+    """A chat exposed before the opt-out keeps its arm, but its orders and reactions from then on are
+    the outcomes of a shopper who asked not to be measured: none of them counts."""
+    from talkshop.privacy import AnalyticsChoice, ShopperData
+
+    started = experiments.start(request(CONTROL, BOOST))
+    ana = Principal(PrincipalKind.SHOPPER, "ana")
+    session_id = chat(chats, "ana", f"show me {RACKET} nordpala-fjord-round")
+    ShopperData(repository).choose_analytics(ana, AnalyticsChoice(enabled=False))
+
+    react(chats, session_id, ana)
+    work = repository.unit_of_work()
+    stage_chat_order(work, chats.get(session_id, ana), clock())
+    assert work.operations == []
+
+    row = next(row for row in experiments.report(started.id).arms if row.arm == arm_for(started, "ana").name)
+    # The exposure was counted while the shopper was measured; nothing after the choice is.
+    assert (row.exposures, row.conversions, row.orders, row.purchased, row.dismissed) == (1, 0, 0, 0, 0)

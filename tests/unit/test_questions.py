@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from talkshop.advisor.intents import Intent
-from talkshop.advisor.model import ChatMessage, ConversationSession, Role
+from talkshop.advisor.model import ChatMessage, ConversationSession, RecommendationType, Role
+from talkshop.advisor.store import AiRecommendation, ConversationStore
+from talkshop.analytics import questions
 from talkshop.analytics.questions import (
-    MAX_CHATS,
     Asked,
     chats_to_read,
     cluster,
@@ -17,6 +20,7 @@ from talkshop.analytics.questions import (
     question_words,
     questions_in,
 )
+from talkshop.data.repository import Repository
 
 NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
 
@@ -121,7 +125,73 @@ def test_common_questions_filter_by_day_platform_and_opt_out() -> None:
     assert web[0].questions[0].chats == 1
 
 
-def test_at_most_max_chats_are_read() -> None:
-    ids = chats_to_read([[f"chs_{i:04d}" for i in range(150)], [f"chs_{i:04d}" for i in range(100, 300)]])
-    assert len(ids) == MAX_CHATS
-    assert ids == sorted(set(ids))
+def stored_chat(repository: Repository, chat_id: str, started_at: datetime, *products: str) -> None:
+    """A chat of padelnest's that recommended these products when it started."""
+    store = ConversationStore(repository)
+    work = repository.unit_of_work()
+    session = chat(chat_id, user("is it light?"), assistant(*products), started_at=started_at)
+    store.stage_create(work, session)
+    for number, product_id in enumerate(products):
+        store.stage_recommendation(
+            work,
+            AiRecommendation(
+                id=f"rec_{chat_id}_{number}",
+                conversation_id=chat_id,
+                user_id=session.user_id,
+                product_id=product_id,
+                creator_id="padelnest",
+                type=RecommendationType.PRIMARY,
+                reasons=["light"],
+                confidence=0.8,
+                message_index=1,
+                created_at=started_at,
+            ),
+        )
+    work.commit()
+
+
+def read(
+    repository: Repository, start: date, end: date, products: frozenset[str] = frozenset({"aero"})
+) -> list[str]:
+    return sorted(s.id for s in chats_to_read(repository, "padelnest", products, start=start, end=end))
+
+
+def test_a_past_range_reads_the_chats_of_that_range_however_many_came_since(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The range is applied when the chats are looked up, not to a sample of the latest ones: newer
+    chats (more than a sample holds) do not crowd out those of an older range."""
+    monkeypatch.setattr(questions, "MAX_CHATS", 3)
+    for day in range(1, 3):
+        stored_chat(repository, f"chs_z_october_{day}", datetime(2026, 10, day, 12, tzinfo=UTC), "aero")
+    for day in range(1, 6):
+        stored_chat(repository, f"chs_a_november_{day}", datetime(2026, 11, day, 12, tzinfo=UTC), "aero")
+
+    assert read(repository, date(2026, 10, 1), date(2026, 10, 31)) == ["chs_z_october_1", "chs_z_october_2"]
+    # The latest MAX_CHATS of a busy range; its last day is included whole.
+    assert read(repository, date(2026, 10, 2), date(2026, 11, 5)) == [
+        "chs_a_november_3",
+        "chs_a_november_4",
+        "chs_a_november_5",
+    ]
+    found = common_questions(
+        chats_to_read(repository, "padelnest", {"aero"}, start=date(2026, 10, 1), end=date(2026, 10, 31)),
+        ["aero"],
+        start=date(2026, 10, 1),
+        end=date(2026, 10, 31),
+    )
+    assert [(q.question, q.chats) for q in found[0].questions] == [("is it light?", 2)]
+
+
+def test_only_chats_that_recommended_the_products_asked_are_read_and_the_reads_are_bounded(
+    repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    stored_chat(repository, "chs_aero", day, "aero")
+    stored_chat(repository, "chs_fjord", day, "fjord", "fjord-pro")
+    stored_chat(repository, "chs_both", day, "fjord", "aero")
+    assert read(repository, day.date(), day.date()) == ["chs_aero", "chs_both"]
+    assert read(repository, day.date(), day.date(), frozenset({"fjord"})) == ["chs_both", "chs_fjord"]
+
+    monkeypatch.setattr(questions, "MAX_RECOMMENDATIONS_READ", 2)
+    assert len(read(repository, day.date(), day.date(), frozenset({"aero", "fjord", "fjord-pro"}))) < 3

@@ -300,6 +300,15 @@ class ConversationStore:
             for ref in self.repository.connected(product_ref(product_id), ConnectionType.SUGGESTED_BY_AI)
         ]
 
+    def creators_of(self, product_ids: Sequence[str]) -> list[str]:
+        """The creators of these products, from their records (any status: one archived since a chat
+        showed it is still its creator's), in the products' order, each once."""
+        found = self.repository.get_many([product_ref(product_id) for product_id in product_ids])
+        creators = (
+            found[ref].data.get("creator_id") for ref in map(product_ref, product_ids) if ref in found
+        )
+        return list(dict.fromkeys(str(creator) for creator in creators if creator))
+
     # Memory
 
     def memory(self, user_id: str) -> ShopperMemory | None:

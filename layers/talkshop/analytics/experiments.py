@@ -3,7 +3,9 @@
 - An experiment has 2 to 5 arms; the first is the control. An arm is a strategy: overrides of some
   ranking weights (keys of ``talkshop.advisor.ranking.WEIGHTS``, each between 0 and ``MAX_ARM_FACTOR``
   times its default) on top of the current learned weights; the control overrides nothing. Each arm has
-  a share of the traffic in whole percent; the shares add up to 100.
+  a share of the traffic in whole percent; the shares add up to 100. Requests are strict: JSON numbers
+  only (no strings or booleans coerced; a share is an integer), names stripped and non-empty, and each
+  refusal names its rule in the 422's `details[].type` (e.g. `traffic_not_100`, `duplicate_arm_names`).
 - One experiment runs at a time (a second start is a 409): a "running experiment" item names it, created
   only if absent, so two starts cannot both win. A chat turn reads it through :func:`running`, cached
   for ``RUNNING_CACHE_SECONDS`` per process.
@@ -15,6 +17,9 @@
 - Outcomes are attributed through the chat's ``experiment_arms``: an order placed from the chat (in the
   checkout's transaction that records order_placed_from_chat) counts an order, and the chat's first one
   a conversion; reactions to its recommendations count purchased / dismissed.
+- A shopper who opted out of analytics is measured no more: no exposure for a new chat, and no outcome
+  of a chat exposed before the choice (the person record is read when the outcome is counted). The
+  counts taken before the opt-out stay: anonymous counters, like the metric items.
 - Counts are counters on the experiment (one item per arm and measure), added in the same transaction
   as the event they count: the report reads a few items, never the events (no scan on a request), and
   agrees with the events because both commit together or not at all.
@@ -31,7 +36,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, Field, Strict, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from talkshop.advisor.model import ConversationSession, Reaction
 from talkshop.advisor.ranking import WEIGHTS
@@ -49,7 +55,17 @@ RUNNING_CACHE_SECONDS = 30.0
 # The normal quantile of a two-sided 95 % interval.
 Z_95 = 1.959963984540054
 
-ArmName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+ArmName = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+# Names and descriptions are stripped first, so a blank one is refused as empty; no control characters.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+ExperimentName = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200, pattern=_PRINTABLE),
+]
+Description = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=2000)]
+# Strict: JSON numbers only (no "50", true or 50.0 coerced); a share is a whole percent.
+TrafficShare = Annotated[int, Strict(), Field(ge=1, le=99, description="Share of shoppers, in whole percent")]
+RankingWeight = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
 
 class ExperimentStatus(StrEnum):
@@ -71,8 +87,8 @@ class Arm(BaseModel):
     model_config = WIRE
 
     name: ArmName
-    traffic: int = Field(ge=1, le=99, description="Share of shoppers, in percent")
-    weights: dict[str, float] = Field(
+    traffic: TrafficShare
+    weights: dict[str, RankingWeight] = Field(
         default_factory=dict, description="Ranking weights this arm changes (keys of WEIGHTS)"
     )
 
@@ -81,11 +97,19 @@ class Arm(BaseModel):
     def _known_and_bounded(cls, weights: dict[str, float]) -> dict[str, float]:
         unknown = sorted(set(weights) - set(WEIGHTS))
         if unknown:
-            raise ValueError(f"unknown ranking weights: {', '.join(unknown)} (known: {', '.join(WEIGHTS)})")
+            raise PydanticCustomError(
+                "unknown_ranking_weight",
+                "unknown ranking weights: {unknown} (known: {known})",
+                {"unknown": ", ".join(unknown), "known": ", ".join(WEIGHTS)},
+            )
         for name, value in weights.items():
             highest = round(MAX_ARM_FACTOR * WEIGHTS[name], 6)
-            if not math.isfinite(value) or not 0 <= value <= highest:
-                raise ValueError(f"weight {name!r} must be between 0 and {highest:g}")
+            if not 0 <= value <= highest:
+                raise PydanticCustomError(
+                    "ranking_weight_out_of_range",
+                    "weight '{name}' must be between 0 and {highest}",
+                    {"name": name, "highest": f"{highest:g}"},
+                )
         return weights
 
 
@@ -94,19 +118,21 @@ class ExperimentRequest(BaseModel):
 
     model_config = WIRE
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: ExperimentName
+    description: Description = ""
     arms: list[Arm] = Field(min_length=MIN_ARMS, max_length=MAX_ARMS)
 
     @model_validator(mode="after")
     def _split(self) -> ExperimentRequest:
         names = [arm.name for arm in self.arms]
         if len(set(names)) != len(names):
-            raise ValueError("arm names must differ")
+            raise PydanticCustomError("duplicate_arm_names", "arm names must differ")
         if sum(arm.traffic for arm in self.arms) != 100:
-            raise ValueError("the arms' traffic must add up to 100")
+            raise PydanticCustomError("traffic_not_100", "the arms' traffic must add up to 100")
         if self.arms[0].weights:
-            raise ValueError("the first arm is the control: it changes no weights")
+            raise PydanticCustomError(
+                "control_changes_weights", "the first arm is the control: it changes no weights"
+            )
         return self
 
 
@@ -279,9 +305,18 @@ def _exposures_of(session: ConversationSession) -> list[Exposure]:
     return [Exposure(experiment_id, arm) for experiment_id, arm in session.experiment_arms.items()]
 
 
+def _measured_exposures(work: UnitOfWork, session: ConversationSession) -> list[Exposure]:
+    """The chat's arms that its outcomes count for: none once its shopper opted out of analytics (the
+    choice is read when the outcome happens, so nothing after the opt-out is measured)."""
+    exposures = _exposures_of(session)
+    if exposures and _opted_out(work.repository, session.user_id):
+        return []
+    return exposures
+
+
 def stage_chat_order(work: UnitOfWork, session: ConversationSession, now: datetime) -> None:
     """Attribute an order placed from ``session`` (as it was before the order) to its arms."""
-    for exposure in _exposures_of(session):
+    for exposure in _measured_exposures(work, session):
         _count(work, exposure, Measure.ORDERS, now)
         if not session.orders:
             _count(work, exposure, Measure.CONVERSIONS, now)
@@ -297,7 +332,7 @@ def stage_reactions(
     ):
         given = sum(1 for value in reactions.values() if value == reaction)
         if given:
-            for exposure in _exposures_of(session):
+            for exposure in _measured_exposures(work, session):
                 _count(work, exposure, measure, now, by=given)
 
 

@@ -1,9 +1,11 @@
 """The most common questions shoppers ask about each product, clustered when a dashboard asks.
 
 Metric items never hold message text, so the questions are read from the chats themselves at query
-time and shown only to the product's creator (and the admin): the chats that recommended one of the
-creator's products (their `suggested_by_ai` edges), at most MAX_CHATS of them, in the date range and
-platform asked, leaving out the chats of shoppers who opted out of analytics. A shopper message is a
+time and shown only to the product's creator (and the admin): the latest MAX_CHATS chats that
+recommended one of the creator's products in the date range asked (their recommendations, listed by
+creator and creation time, are read newest first from the range's end, so an old range is sampled as
+well as a recent one; at most MAX_RECOMMENDATIONS_READ of them), then those chats started in the range
+on the platform asked, leaving out the chats of shoppers who opted out of analytics. A shopper message is a
 question about a product when it reads as a question (a `?`, or the advisor read it as a question
 about details, an objection or a comparison) and the answer to it named the product (or, when the
 answer named no product at all, the cards shown just before it did).
@@ -20,15 +22,22 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 
 from pydantic import BaseModel
 
 from talkshop.advisor.intents import Intent
 from talkshop.advisor.model import ChatMessage, ConversationSession, Role
+from talkshop.advisor.store import ConversationStore
+from talkshop.data.repository import Repository, by_owner, created_between
+from talkshop.ontology.model import ThingType
 
 MAX_CHATS = 200
+# A chat recommends several products in several turns: the recommendations read to find MAX_CHATS chats
+# are bounded too, so a dashboard's read stays bounded however busy the range was.
+MAX_RECOMMENDATIONS_READ = 10 * MAX_CHATS
 MAX_QUESTIONS_PER_PRODUCT = 5
 SIMILARITY = 0.5
 MAX_QUESTION_CHARS = 160
@@ -196,7 +205,21 @@ def common_questions(
     ]
 
 
-def chats_to_read(chat_ids_by_product: Iterable[Iterable[str]]) -> list[str]:
-    """The chats a dashboard reads for questions: those of every product, at most MAX_CHATS (the
-    newest ids first would need a read of each; ids are random, so the cut is a fair sample)."""
-    return sorted({chat_id for ids in chat_ids_by_product for chat_id in ids})[:MAX_CHATS]
+def chats_to_read(
+    repository: Repository, creator_id: str, product_ids: Collection[str], *, start: date, end: date
+) -> list[ConversationSession]:
+    """The chats a dashboard reads for questions about these products of the creator: the latest
+    MAX_CHATS that recommended one of them between `start` and `end` (UTC days, included). A chat that
+    started before the range but recommended in it is read too; `common_questions` leaves it out."""
+    recommended = created_between(
+        replace(by_owner(creator_id, ThingType.AI_RECOMMENDATION), newest_first=True),
+        datetime.combine(start, time.min, UTC),
+        datetime.combine(end + timedelta(days=1), time.min, UTC),
+    )
+    chat_ids: dict[str, None] = {}
+    for stored in islice(repository.iterate(recommended), MAX_RECOMMENDATIONS_READ):
+        if stored.data.get("product_id") in product_ids:
+            chat_ids.setdefault(str(stored.data["conversation_id"]))
+            if len(chat_ids) == MAX_CHATS:
+                break
+    return ConversationStore(repository).sessions(list(chat_ids))

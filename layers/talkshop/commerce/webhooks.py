@@ -21,6 +21,11 @@
   http(s) on 127.0.0.1, ::1 or localhost.
 - The secret must be readable to sign, so it is stored as it is (in the table, encrypted at rest), shown
   only in the answer to its registration, never in a listing, a replay or a log (docs/operator-guide.md).
+- A delivery's body is a copy of its event, the shopper's id included. A delivery is also listed by the
+  event it carries, so a shopper's erasure finds the copies of their events (:func:`deliveries_of`) and
+  rewrites them as it rewrites the events (:func:`redact_deliveries`); what a receiver got already is
+  its own copy. A delivery is built from the event as recorded when it is planned (an erasure since
+  the event was published has rewritten it), not from the published copy.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from talkshop.auth import Principal, PrincipalKind
 from talkshop.clock import Clock, utc_now
-from talkshop.data.repository import IndexEntries, Repository, StoredEntity, by_owner
+from talkshop.data.repository import IndexEntries, Repository, StoredEntity, by_facet, by_owner
 from talkshop.errors import Conflict, Forbidden, InvalidInput, NotFound, TalkshopError
 from talkshop.events.publisher import event_of_detail
 from talkshop.ontology.model import Dimension, EntityRef, Event, EventType, ThingType
@@ -215,6 +220,20 @@ class DeliveryList(BaseModel):
     next_cursor: str | None = None
 
 
+class DeliveryCopy(BaseModel):
+    """A stored delivery as its shopper's data export shows it: what was sent, and to whom."""
+
+    id: str
+    event_id: str
+    event_type: str
+    recipient_kind: OwnerKind | None = Field(description="Null when the endpoint was deleted since")
+    recipient_id: str | None
+    status: DeliveryStatus
+    created_at: datetime
+    delivered_at: datetime | None
+    body: str
+
+
 # Starts the webhook_delivery state machine for these deliveries (AWS: StartExecution; tests: inline).
 DeliveryStarter = Callable[[Sequence[str]], None]
 STATE_MACHINE_VARIABLE = "TALKSHOP_WEBHOOK_STATE_MACHINE_ARN"
@@ -286,6 +305,9 @@ def deliveries_for(event: Event, repository: Repository, clock: Clock = utc_now)
     same deliveries, created once."""
     if event.type.value not in SUBSCRIBABLE_EVENTS:
         return []
+    # The event as recorded now, not as published: a shopper's erasure between the two (EventBridge
+    # delivers within seconds, or retries for a day) has rewritten it without them.
+    event = repository.recorded_event(event) or event
     owners = [(OwnerKind.CREATOR, creator) for creator in _creators_of(event.payload)]
     agent_id = event.payload.get("agent_id")
     if isinstance(agent_id, str) and agent_id:
@@ -314,7 +336,7 @@ def deliveries_for(event: Event, repository: Repository, clock: Clock = utc_now)
             unit.create(
                 _delivery_ref(delivery.id),
                 delivery.model_dump(mode="json"),
-                IndexEntries(owner_id=endpoint.id),
+                _delivery_index(delivery),
                 delivery.created_at,
                 on_exists=lambda: Conflict("Delivery exists already.", code="delivery_exists"),
             )
@@ -500,7 +522,7 @@ class WebhookService:
             unit.replace(
                 stored,
                 delivery.model_dump(mode="json"),
-                IndexEntries(owner_id=delivery.endpoint_id),
+                _delivery_index(delivery),
                 self._clock(),
                 lambda: Conflict("The delivery changed meanwhile; retry.", code="concurrent_update"),
             )
@@ -680,6 +702,103 @@ def _delivery_ref(delivery_id: str) -> EntityRef:
     return EntityRef(dimension=Dimension.THING, type=ThingType.WEBHOOK_DELIVERY, id=delivery_id)
 
 
+def _delivery_index(delivery: WebhookDelivery) -> IndexEntries:
+    """Listed by its endpoint (the owner's delivery log) and by the event it carries (an erasure)."""
+    return IndexEntries(owner_id=delivery.endpoint_id, facet=(_EVENT_FACET, delivery.event_id))
+
+
+_EVENT_FACET = "event"
+# Fields of an event's payload that are about the shopper beyond their id: dropped from stored copies.
+_PERSONAL_FIELDS = frozenset({"address"})
+
+
+def deliveries_of(repository: Repository, event: Event) -> list[tuple[StoredEntity, WebhookDelivery]]:
+    """The stored deliveries of an event: those listed by it, and those stored before deliveries were
+    listed by event, under the ids they have for the current endpoints of the event's owners."""
+    if event.type.value not in SUBSCRIBABLE_EVENTS:
+        return []  # never delivered
+    found = {
+        stored.ref.id: stored
+        for stored in repository.iterate(by_facet(ThingType.WEBHOOK_DELIVERY, _EVENT_FACET, event.id))
+    }
+    owners = [(OwnerKind.CREATOR, creator) for creator in _creators_of(event.payload)]
+    agent_id = event.payload.get("agent_id")
+    if isinstance(agent_id, str) and agent_id:
+        owners.append((OwnerKind.AGENT, agent_id))
+    unlisted = [
+        _delivery_ref(delivery_id)
+        for kind, owner_id in owners
+        for endpoint in _endpoints_of(repository, kind, owner_id)
+        if (delivery_id := _delivery_id(endpoint.id, event.id)) not in found
+    ]
+    if unlisted:
+        found.update({ref.id: stored for ref, stored in repository.get_many(unlisted).items()})
+    return [(stored, WebhookDelivery.model_validate(stored.data)) for _, stored in sorted(found.items())]
+
+
+def delivery_copies(repository: Repository, events: Sequence[Event]) -> list[DeliveryCopy]:
+    """The stored deliveries of these events with their recipients (a shopper's data export)."""
+    copies = []
+    for event in events:
+        for _, delivery in deliveries_of(repository, event):
+            endpoint = _find_endpoint(repository, delivery.endpoint_id)
+            copies.append(
+                DeliveryCopy(
+                    **delivery.model_dump(include=set(DeliveryCopy.model_fields) - {"recipient_kind"}),
+                    recipient_kind=endpoint.owner_kind if endpoint else None,
+                    recipient_id=endpoint.owner_id if endpoint else None,
+                )
+            )
+    return copies
+
+
+def redacted_body(body: str, user_id: str, replacement: str) -> str:
+    """The body with the shopper's id replaced wherever it appears and their personal fields dropped
+    (the same body when it names neither, e.g. ACP's, which carries no shopper)."""
+
+    def redact(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: redact(item) for key, item in value.items() if key not in _PERSONAL_FIELDS}
+        if isinstance(value, list):
+            return [redact(item) for item in value]
+        return replacement if value == user_id else value
+
+    original = json.loads(body)
+    changed = redact(original)
+    return body if changed == original else json.dumps(changed, separators=(",", ":"), default=str)
+
+
+def redact_deliveries(
+    repository: Repository, event: Event, user_id: str, replacement: str, clock: Clock = utc_now
+) -> None:
+    """Rewrite the stored deliveries of a shopper's event without them (their erasure): the shopper's
+    id becomes `replacement` (the erasure's tombstone, as in the event itself). A redelivery then sends
+    the redacted body. A delivery changed meanwhile by an attempt is read again and redacted."""
+    for stored, delivery in deliveries_of(repository, event):
+        for _ in range(_SAVE_TRIES):
+            body = redacted_body(delivery.body, user_id, replacement)
+            if body == delivery.body:
+                break
+            unit = repository.unit_of_work()
+            redacted = delivery.model_copy(update={"body": body})
+            unit.replace(
+                stored,
+                redacted.model_dump(mode="json"),
+                _delivery_index(redacted),
+                clock(),
+                lambda: Conflict("The delivery changed meanwhile.", code="concurrent_update"),
+            )
+            try:
+                unit.commit()
+                break
+            except Conflict as error:
+                if error.code != "concurrent_update":
+                    raise
+                stored, delivery = _load_delivery(repository, delivery.id)
+        else:
+            raise Conflict(f"Delivery {delivery.id} kept changing; erase again.", code="concurrent_update")
+
+
 def _delivery_id(endpoint_id: str, event_id: str) -> str:
     return "whd_" + hashlib.sha256(f"{endpoint_id}|{event_id}".encode()).hexdigest()[:24]
 
@@ -713,7 +832,7 @@ def _save(
     unit.replace(
         stored,
         delivery.model_dump(mode="json"),
-        IndexEntries(owner_id=delivery.endpoint_id),
+        _delivery_index(delivery),
         now,
         lambda: Conflict("The delivery changed meanwhile.", code="concurrent_update"),
     )

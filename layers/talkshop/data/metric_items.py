@@ -5,6 +5,11 @@ with the ADDs of its counters, so a second delivery of the same event fails the 
 nothing. Some counts are "first time" counts (a chat reaching a product, a cart started outside a chat):
 each has a touch marker of its own, put conditionally in the same transaction. Key shapes live in
 :mod:`talkshop.data.keys`; docs/analytics.md describes the items.
+
+Every marker expires (DynamoDB's TTL on EXPIRY_ATTRIBUTE), so the table does not grow forever. A touch
+marker is kept for a while after the *last* event that touched it, not the first: a chat that goes on
+for weeks keeps its marker, pushed back at most once a day (TOUCH_REFRESH_S) so that refreshing costs
+little. A marker past its expiry that TTL has not deleted yet counts as absent, as a deleted one would.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
@@ -35,6 +40,9 @@ APPLY_ATTEMPTS = 8
 BACKOFF_BASE_S = 0.02
 BACKOFF_CAP_S = 1.0
 _JITTER = random.SystemRandom()
+# A touch marker's expiry is pushed back when an event touches it again and its expiry is more than this
+# much short of the new one: at most one extra write per marker and day.
+TOUCH_REFRESH_S = 24 * 3600
 
 Counts = Mapping[str, int]
 
@@ -65,9 +73,15 @@ class StoredMetric:
 
 
 class MetricStore:
-    def __init__(self, repository: Repository, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.repository = repository
         self._sleep = sleep
+        self._now = now
 
     def apply(
         self,
@@ -75,9 +89,11 @@ class MetricStore:
         counts: Mapping[MetricKey, Counts],
         firsts: Mapping[Touch, Mapping[MetricKey, Counts]],
         forget_after: datetime,
+        keep_touches: timedelta,
     ) -> bool:
         """Add an event's counts once; False when the event was applied already. Its marker expires
-        (TTL) at `forget_after`, past any redelivery or archive replay of the event.
+        (TTL) at `forget_after`, past any redelivery or archive replay of the event; its touch markers
+        `keep_touches` after now (the time of counting: a rebuild's markers do not expire mid-rebuild).
 
         Touches already recorded are left out (read first); one recorded by a concurrent consumer
         between the read and the write cancels the transaction, which is then tried again.
@@ -100,10 +116,19 @@ class MetricStore:
         for attempt in range(APPLY_ATTEMPTS):
             if attempt:
                 self._sleep(_JITTER.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
-            new = {touch: more for touch, more in firsts.items() if not self._touched(touch)}
+            now = int(self._now())
+            keep_until = now + int(keep_touches.total_seconds())
+            new: dict[Touch, Mapping[MetricKey, Counts]] = {}
+            touch_writes = []
+            for touch, more in firsts.items():
+                expires = self._touch_expiry(touch, now)
+                if expires is None:
+                    new[touch] = more
+                    touch_writes.append(self._new_touch(touch, keep_until, now))
+                elif expires < keep_until - TOUCH_REFRESH_S:
+                    touch_writes.append(self._kept_touch(touch, keep_until))
             merged = _merged([counts, *new.values()])
-            requests = [self._marker_of(event_id, keys.METRIC_APPLIED_SORT_KEY, expiry)]
-            requests += [self._marker(keys.metric_touch_partition(t.subject), t.what) for t in new]
+            requests = [self._marker_of(event_id, keys.METRIC_APPLIED_SORT_KEY, expiry), *touch_writes]
             requests += [
                 self._add(key, values) for key, values in sorted(merged.items()) if any(values.values())
             ]
@@ -145,8 +170,37 @@ class MetricStore:
             is not None
         )
 
-    def _touched(self, touch: Touch) -> bool:
-        return self.repository.raw_item(keys.metric_touch_partition(touch.subject), touch.what) is not None
+    def _touch_expiry(self, touch: Touch, now: int) -> int | None:
+        """When the touch's marker expires (0: a marker written before markers expired); None when
+        there is none, or it has expired and TTL has not deleted it yet."""
+        item = self.repository.raw_item(keys.metric_touch_partition(touch.subject), touch.what)
+        if item is None:
+            return None
+        expires = int(item.get(EXPIRY_ATTRIBUTE, 0))
+        return None if 0 < expires <= now else expires
+
+    def _new_touch(self, touch: Touch, keep_until: int, now: int) -> dict[str, Any]:
+        """The touch's marker, put where none is or only an expired one is left."""
+        marker = self._marker(
+            keys.metric_touch_partition(touch.subject), touch.what, {EXPIRY_ATTRIBUTE: keep_until}
+        )
+        marker["Put"]["ConditionExpression"] = "attribute_not_exists(PK) OR #expires <= :now"
+        marker["Put"]["ExpressionAttributeNames"] = {"#expires": EXPIRY_ATTRIBUTE}
+        marker["Put"]["ExpressionAttributeValues"] = {":now": now}
+        return marker
+
+    def _kept_touch(self, touch: Touch, keep_until: int) -> dict[str, Any]:
+        """The touch's marker, kept until `keep_until` (it was touched again)."""
+        return {
+            "Update": {
+                "TableName": self.repository.table_name,
+                "Key": {"PK": keys.metric_touch_partition(touch.subject), "SK": touch.what},
+                "UpdateExpression": "SET #expires = :until",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeNames": {"#expires": EXPIRY_ATTRIBUTE},
+                "ExpressionAttributeValues": {":until": keep_until},
+            }
+        }
 
     def _marker(self, partition: str, sort: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ concurrent change is detected, never overwritten; edges and knowledge are idempo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -85,15 +85,32 @@ class StoredEntity:
 
 @dataclass(frozen=True)
 class ListQuery:
-    """One access pattern: a partition of an index, newest or oldest first."""
+    """One access pattern: a partition of an index, newest or oldest first; with `created`, only the
+    entities created from its first time up to (not including) its second, read by key (an index's sort
+    key starts with the creation time), not filtered."""
 
     index: IndexSpec
     partition: str
     newest_first: bool = False
+    created: tuple[datetime, datetime] | None = None
 
     @property
     def identity(self) -> str:
-        return f"{self.index.name}|{self.partition}|{self.newest_first}"
+        window = "" if self.created is None else "|" + "|".join(iso(moment) for moment in self.created)
+        return f"{self.index.name}|{self.partition}|{self.newest_first}{window}"
+
+    def key_condition(self) -> ConditionBase:
+        condition: ConditionBase = Key(self.index.partition_key).eq(self.partition)
+        if self.created is not None:
+            start, before = self.created
+            # Sort keys are "<iso time>#<id>": one at `before` itself sorts after the bare time.
+            condition = condition & Key(self.index.sort_key).between(iso(start), iso(before))
+        return condition
+
+
+def created_between(query: ListQuery, start: datetime, before: datetime) -> ListQuery:
+    """The entities of a listing created in [start, before)."""
+    return replace(query, created=(start, before))
 
 
 @dataclass(frozen=True)
@@ -533,7 +550,7 @@ class Repository:
         identity = query.identity + "|" + identity_extra
         arguments: dict[str, Any] = {
             "IndexName": query.index.name,
-            "KeyConditionExpression": Key(query.index.partition_key).eq(query.partition),
+            "KeyConditionExpression": query.key_condition(),
             "ScanIndexForward": not query.newest_first,
         }
         if filters is not None:
@@ -659,6 +676,13 @@ class Repository:
             {"KeyConditionExpression": Key("PK").eq(keys.events_partition(subject)), "ConsistentRead": True}
         )
         return [Event.model_validate(from_dynamo(item["event"])) for item in items]
+
+    def recorded_event(self, event: Event) -> Event | None:
+        """The event as the table holds it now (an erasure may have rewritten it since it was
+        published); None when it is not recorded, or no longer (its subject was erased). A consistent read."""
+        key = _event_item(event)
+        item = self.raw_item(key["PK"], key["SK"])
+        return Event.model_validate(from_dynamo(item["event"])) if item else None
 
     def events_on_day(self, day: datetime, limit: int = 1000) -> list[Event]:
         response = self.table.query(
