@@ -23,6 +23,7 @@ from talkshop.advisor.service import ChatService
 from talkshop.advisor.store import ConversationStore, customer_ref, session_ref
 from talkshop.auth import ADMIN, ANONYMOUS, Principal, PrincipalKind, authenticate
 from talkshop.catalog.creators import CreatorService
+from talkshop.catalog.service import product_ref
 from talkshop.data.repository import Repository
 from talkshop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from talkshop.ontology.model import ConnectionType, EventType
@@ -153,7 +154,8 @@ def test_a_turn_builds_cards_from_data_and_records_everything_once(
     recorded = chats.store.recommendations_in(session_id)
     assert sorted(item.product_id for item, _ in recorded) == sorted([RACKET, OTHER_RACKET])
     assert all(item.message_index == 1 and item.user_id == "ana" for item, _ in recorded)
-    assert chats.store.suggested_in(RACKET) == [session_id]
+    suggested_by = repository.connected(product_ref(RACKET), ConnectionType.SUGGESTED_BY_AI)
+    assert [ref.id for ref in suggested_by] == [session_id]
     assert repository.connected(customer_ref("ana"), ConnectionType.SUGGESTED_BY_AI) == []
 
     types = event_types(chats, session_id)

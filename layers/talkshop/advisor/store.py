@@ -293,13 +293,6 @@ class ConversationStore:
             on_conflict=lambda: _session_changed(changed.conversation_id),
         )
 
-    def suggested_in(self, product_id: str) -> list[str]:
-        """Ids of the chats that recommended a product."""
-        return [
-            ref.id
-            for ref in self.repository.connected(product_ref(product_id), ConnectionType.SUGGESTED_BY_AI)
-        ]
-
     def creators_of(self, product_ids: Sequence[str]) -> list[str]:
         """The creators of these products, from their records (any status: one archived since a chat
         showed it is still its creator's), in the products' order, each once."""
