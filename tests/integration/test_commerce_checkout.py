@@ -25,7 +25,7 @@ from talkshop.commerce.payments import PaymentDeclined, provider_from_settings
 from talkshop.commerce.store import CommerceStore
 from talkshop.data.repository import Repository
 from talkshop.errors import Conflict, Forbidden
-from talkshop.ontology.model import ConnectionType
+from talkshop.ontology.model import ConnectionType, EventType
 from tests.commerce_fakes import (
     InProcessCheckoutRunner,
     add_product,
@@ -208,6 +208,22 @@ def test_a_declined_payment_leaves_stock_and_cart_as_they_were(shop: Shop) -> No
     # The cart stays usable: paying with another token works.
     assert shop.run(cart_id, "ana").status == CheckoutStatus.COMPLETED
     assert stock_of(shop.repository, "aero") == 1
+
+
+def test_a_failed_checkout_names_the_creators_and_agent_whose_webhooks_hear_of_it(shop: Shop) -> None:
+    add_product(shop.repository, "aero", creator_id="padelnest")
+    add_product(shop.repository, "grip", creator_id="courtcraft")
+    cart_id = shop.cart_with(shop.shopper("ana"), ("aero", 1), ("grip", 2))
+
+    record = shop.run(cart_id, "ana", token="spt_test_decline", agent_id="chatgpt")
+
+    [failed] = [
+        event
+        for event in shop.repository.events_of(shop.store.checkouts.ref(record.id))
+        if event.type == EventType.CHECKOUT_FAILED
+    ]
+    assert failed.payload["creator_ids"] == ["courtcraft", "padelnest"]
+    assert failed.payload["agent_id"] == "chatgpt"
 
 
 @pytest.mark.parametrize("after", ["reserve_inventory", "authorise_payment"])

@@ -206,6 +206,7 @@ def start_checkout(
         cart_id=command.cart_id,
         user_id=command.user_id,
         session_id=command.session_id,
+        agent_id=command.agent_id,
         discount_code=command.discount_code,
         shipping_option=command.shipping_option,
         address=command.address,

@@ -590,6 +590,7 @@ class CheckoutSteps:
         work = self.store.repository.unit_of_work()
         failed = record.model_copy(update={"status": CheckoutStatus.FAILED, "failure": failure})
         self.store.checkouts.stage_replace(work, checkout, failed, now)
+        cart = self.store.carts.get(record.cart_id)
         work.record_event(
             commerce_event(
                 EventType.CHECKOUT_FAILED,
@@ -601,6 +602,9 @@ class CheckoutSteps:
                 session_id=record.session_id,
                 code=failure.code,
                 message=failure.message,
+                # Whose webhooks hear of it: the creators of the cart's products, and the agent if any.
+                creator_ids=sorted({line.creator_id for line in cart.value.lines}) if cart else [],
+                agent_id=record.agent_id,
             )
         )
         try:

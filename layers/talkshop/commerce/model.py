@@ -315,6 +315,7 @@ class CheckoutRecord(BaseModel):
     user_id: Identifier
     status: CheckoutStatus = CheckoutStatus.STARTED
     session_id: Identifier | None = None
+    agent_id: str | None = Field(default=None, description="The ACP agent checking out, if one is")
     discount_code: str | None = None
     shipping_option: str
     address: Address | None = None
