@@ -282,7 +282,8 @@ def test_a_query_answers_its_partition_in_numeric_order_with_paging_and_conditio
     b = {"KeyConditionExpression": "P = :p", "ExpressionAttributeValues": {":p": {"S": "b"}}}
     assert _query(numbered, **b) == [("b", 1), ("b", 2), ("b", 9), ("b", 10), ("b", 100)]
 
-    pages, start = [], {}
+    pages: list[list[int]] = []
+    start: dict[str, Any] = {}
     while True:
         answer = numbered.query(TableName="numbered", ScanIndexForward=False, Limit=2, **b, **start)
         pages.append([int(item["N"]["N"]) for item in answer["Items"]])
