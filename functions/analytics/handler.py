@@ -2,7 +2,8 @@
 CSV (`?format=csv&table=`). A creator key, the admin key or the signed-in session cookie of /login;
 a creator sees their own products only (talkshop.analytics.dashboards)."""
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -36,64 +37,72 @@ _ERRORS = error_responses(401, 403, 422)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _csv(file_name: str, text: str) -> Response[Any]:
-    return Response(
-        status_code=200,
-        content_type="text/csv; charset=utf-8",
-        body=text,
-        headers={"Content-Disposition": f'attachment; filename="{file_name}"', **_NO_STORE},
+Dashboard = TypeVar("Dashboard", CreatorDashboard, AdminDashboard)
+
+
+def _dashboard_api(
+    path: str,
+    operation_id: str,
+    summary: str,
+    model: type[Dashboard],
+    build: Callable[[Filters], Dashboard],
+    as_csv: Callable[[Dashboard, str | None], tuple[str, str]],
+) -> None:
+    """Route `path` (operation `operation_id`, as clients generated from docs/openapi.json know it) to
+    a dashboard's API: `build` computes it for the query string's filters, answered as JSON (`model`)
+    or, with `format=csv`, as the CSV of one of its tables (`as_csv`)."""
+
+    @app.get(
+        path,
+        operation_id=operation_id,
+        summary=summary,
+        tags=["analytics"],
+        responses={
+            200: {
+                "description": "The dashboard, or one of its tables as CSV",
+                "content": {"application/json": {"model": model}, "text/csv": {"schema": {"type": "string"}}},
+            },
+            **_ERRORS,
+        },
     )
+    def dashboard(
+        start: Day = None,
+        end: LastDay = None,
+        product_id: ProductId = None,
+        creator_id: CreatorId = None,
+        platform: PlatformName = None,
+        format: Format = "json",
+        table: Table = None,
+    ) -> Response[Any]:
+        parameters = {"from": start, "to": end, "productId": product_id, "creatorId": creator_id}
+        found = build(parse_filters({**parameters, "platform": platform}, utc_now().date()))
+        if format == "json":
+            return json_response(found, headers=_NO_STORE)
+        file_name, text = as_csv(found, table)
+        return Response(
+            status_code=200,
+            content_type="text/csv; charset=utf-8",
+            body=text,
+            headers={"Content-Disposition": f'attachment; filename="{file_name}"', **_NO_STORE},
+        )
 
 
-def _filters(
-    start: str | None, end: str | None, product: str | None, creator: str | None, platform: str | None
-) -> Filters:
-    parameters = {"from": start, "to": end, "productId": product, "creatorId": creator, "platform": platform}
-    return parse_filters(parameters, utc_now().date())
-
-
-@app.get(
+_dashboard_api(
     "/api/analytics/creator",
-    summary="A creator's conversational metrics, AI understanding scores and common questions",
-    tags=["analytics"],
-    responses={200: {"description": "The seller's dashboard, or one of its tables as CSV"}, **_ERRORS},
+    "creator_figures_api_analytics_creator_get",
+    "A creator's conversational metrics, AI understanding scores and common questions",
+    CreatorDashboard,
+    lambda filters: creator_dashboard(repository(), caller(app, signed_in=True), filters),
+    creator_csv,
 )
-def creator_figures(
-    start: Day = None,
-    end: LastDay = None,
-    product_id: ProductId = None,
-    creator_id: CreatorId = None,
-    platform: PlatformName = None,
-    format: Format = "json",
-    table: Table = None,
-) -> Response[CreatorDashboard | str]:
-    filters = _filters(start, end, product_id, creator_id, platform)
-    dashboard = creator_dashboard(repository(), caller(app, signed_in=True), filters)
-    if format == "csv":
-        return _csv(*creator_csv(dashboard, table))
-    return json_response(dashboard, headers=_NO_STORE)
-
-
-@app.get(
+_dashboard_api(
     "/api/analytics/admin",
-    summary="The platform's conversational commerce figures (admin)",
-    tags=["analytics"],
-    responses={200: {"description": "The platform's dashboard, or one of its tables as CSV"}, **_ERRORS},
+    "platform_figures_api_analytics_admin_get",
+    "The platform's conversational commerce figures (admin)",
+    AdminDashboard,
+    lambda filters: admin_dashboard(repository(), caller(app, signed_in=True), filters, utc_now().date()),
+    admin_csv,
 )
-def platform_figures(
-    start: Day = None,
-    end: LastDay = None,
-    product_id: ProductId = None,
-    creator_id: CreatorId = None,
-    platform: PlatformName = None,
-    format: Format = "json",
-    table: Table = None,
-) -> Response[AdminDashboard | str]:
-    filters = _filters(start, end, product_id, creator_id, platform)
-    dashboard = admin_dashboard(repository(), caller(app, signed_in=True), filters, utc_now().date())
-    if format == "csv":
-        return _csv(*admin_csv(dashboard, table))
-    return json_response(dashboard, headers=_NO_STORE)
 
 
 lambda_handler = lambda_entrypoint(app)

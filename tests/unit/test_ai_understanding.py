@@ -119,3 +119,16 @@ def test_the_demo_catalog_is_well_understood() -> None:
     ids = {item["id"] for item in data}
     scores = [understanding(product(**item), ids).score for item in data]
     assert min(scores) >= 80
+
+
+def test_a_single_word_costs_nothing_when_enough_phrases_are_there_and_a_repeat_counts_once() -> None:
+    """Three whole phrases fill the three use cases wanted: a fourth of one word is advice, not a loss;
+    a one-word entry written twice is one vague entry, not two."""
+    extra = understanding(product(**{**COMPLETE, "ai_use_cases": [*COMPLETE["ai_use_cases"], "padel"]}))
+    assert extra.points["ai_use_cases"] == 15
+    assert any(text.startswith("ai_use_cases: 1 use case of a single word") for text in texts(extra))
+    repeated = understanding(
+        product(**{**COMPLETE, "ai_best_for": ["comfort", "Comfort", "easy manoeuvrability at the net"]})
+    )
+    assert repeated.points["ai_best_for"] == 8  # as with "comfort" once: 10, less half of one entry's 5
+    assert "ai_best_for repeats itself: remove 1 duplicate(s)" in texts(repeated)

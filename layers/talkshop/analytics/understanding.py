@@ -102,9 +102,12 @@ def _folded(text: str) -> str:
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
 
 
-def _duplicates(entries: Sequence[str]) -> int:
-    folded = [_folded(entry) for entry in entries]
-    return len(folded) - len(set(folded))
+def _distinct(entries: Sequence[str]) -> list[str]:
+    """The entries without repeats (case, accents and spacing aside), first wording kept."""
+    first: dict[str, str] = {}
+    for entry in entries:
+        first.setdefault(_folded(entry), entry)
+    return list(first.values())
 
 
 def _vague(entries: Sequence[str]) -> int:
@@ -119,11 +122,13 @@ def _list_check(check: _ListCheck, entries: Sequence[str]) -> tuple[int, list[Su
     if not entries:
         return 0, [Suggestion(field=check.field, text=check.empty_advice)]
     suggestions = []
-    duplicates = _duplicates(entries)
-    distinct = len(entries) - duplicates
-    earned = check.points * min(distinct, check.wanted) / check.wanted
-    if distinct < check.wanted:
-        missing = check.wanted - distinct
+    distinct = _distinct(entries)
+    duplicates = len(entries) - len(distinct)
+    # A vague entry (one word where a phrase is wanted) is there but says little: it counts half.
+    vague = _vague(distinct) if check.phrases else 0
+    earned = check.points * min(len(distinct) - vague / 2, check.wanted) / check.wanted
+    if len(distinct) < check.wanted:
+        missing = check.wanted - len(distinct)
         noun = check.singular if missing == 1 else check.plural
         suggestions.append(Suggestion(field=check.field, text=f"Add {missing} more {noun}"))
     if duplicates:
@@ -132,10 +137,7 @@ def _list_check(check: _ListCheck, entries: Sequence[str]) -> tuple[int, list[Su
                 field=check.field, text=f"{check.field} repeats itself: remove {duplicates} duplicate(s)"
             )
         )
-    vague = _vague(entries) if check.phrases else 0
     if vague:
-        # A vague entry counts half: it is there, but says little.
-        earned -= check.points / check.wanted / 2 * min(vague, check.wanted)
         suggestions.append(
             Suggestion(
                 field=check.field,

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from markupsafe import Markup
 
@@ -29,6 +29,7 @@ BAR_MARGINS = (180, 8, 72, 24)
 MAX_X_LABELS = 7
 MAX_SERIES = 4  # as many as dashboards.css has colours for
 MAX_LABEL_CHARS = 26
+NO_DATA = "No data for this period."
 
 
 def plain_number(value: float) -> str:
@@ -109,6 +110,7 @@ class Chart:
     lines: list[Line] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     categories: list[Category] = field(default_factory=list)
+    empty_text: str = NO_DATA  # what the page says instead of a chart with nothing to draw
 
     @property
     def empty(self) -> bool:
@@ -157,7 +159,7 @@ def _summary(labels: Sequence[str], series: Sequence[Series], fmt: Formatter) ->
     """What a sighted reader takes from the chart at a glance, in words: each series' highest and
     lowest point (ties: the first), and its total where totals make sense to the caller."""
     if not labels:
-        return "No data for this period."
+        return NO_DATA
     parts = []
     for one in series:
         high = max(range(len(labels)), key=lambda i: one.values[i])
@@ -199,19 +201,15 @@ def line_chart(
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
         lines.append(Line(one.name, f"series-{number}", path, points))
     every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
-    return Chart(
-        id=chart_id(title),
-        kind="line",
-        title=title,
-        description=_summary(labels, series, fmt),
-        width=WIDTH,
-        height=LINE_HEIGHT,
-        left=left,
-        top=top,
-        right=WIDTH - right,
-        bottom=LINE_HEIGHT - bottom,
-        table=_table(label_header, labels, series, fmt),
-        legend=[(line.name, line.css_class) for line in lines],
+    return _chart(
+        "line",
+        title,
+        labels,
+        series,
+        fmt,
+        label_header,
+        LINE_HEIGHT,
+        LINE_MARGINS,
         x_ticks=[Tick(round(x_of(i), 1), labels[i]) for i in range(0, len(labels), every)],
         y_ticks=[Tick(round(y_of(value), 1), fmt(value)) for value in ticks],
         lines=lines if labels else [],
@@ -225,6 +223,7 @@ def bar_chart(
     fmt: Formatter = plain_number,
     *,
     label_header: str = "Name",
+    empty_text: str = NO_DATA,
 ) -> Chart:
     """A comparison: one row per label (products, creators...), one horizontal bar per series in it,
     the value written at the bar's end."""
@@ -253,9 +252,38 @@ def bar_chart(
                     value_text=fmt(one.values[i]),
                 )
             )
+    return _chart(
+        "bar",
+        title,
+        labels,
+        series,
+        fmt,
+        label_header,
+        height,
+        BAR_MARGINS,
+        bars=bars,
+        categories=categories,
+        empty_text=empty_text,
+    )
+
+
+def _chart(
+    kind: Literal["line", "bar"],
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    fmt: Formatter,
+    label_header: str,
+    height: int,
+    margins: tuple[int, int, int, int],
+    **drawing: Any,
+) -> Chart:
+    """What every chart has, around its `drawing` (a line chart's ticks and lines, a bar chart's bars
+    and categories): its id, frame, words, legend and data table."""
+    left, top, right, bottom = margins
     return Chart(
         id=chart_id(title),
-        kind="bar",
+        kind=kind,
         title=title,
         description=_summary(labels, series, fmt),
         width=WIDTH,
@@ -266,8 +294,7 @@ def bar_chart(
         bottom=height - bottom,
         table=_table(label_header, labels, series, fmt),
         legend=[(one.name, f"series-{number}") for number, one in enumerate(series, start=1)],
-        bars=bars,
-        categories=categories,
+        **drawing,
     )
 
 
