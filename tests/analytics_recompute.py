@@ -204,6 +204,8 @@ class Recompute:
         chat_orders, chat_in_currency, chat_revenue = money(sales, chat=True)
         traditional_orders, traditional_in_currency, traditional_revenue = money(sales, chat=False)
         visits = [] if scoped else of(EventType.STORE_VIEWED)
+        # The traditional funnel (visits, carts) is the storefront's: an agent's ACP order had neither.
+        storefront_orders = sum(1 for sale in sales if not sale.chat and sale.platform == STOREFRONT_PLATFORM)
         figures = Figures(
             query=query,
             currency=query.currency,
@@ -213,49 +215,71 @@ class Recompute:
             store_visits=len(visits),
             traditional_carts=len(carts),
             chat_conversion=_ratio(chat_orders, len(conversations)),
-            traditional_conversion=_ratio(traditional_orders, len(visits)),
-            traditional_cart_conversion=_ratio(traditional_orders, len(carts)),
+            traditional_conversion=_ratio(storefront_orders, len(visits)),
+            traditional_cart_conversion=_ratio(storefront_orders, len(carts)),
             chat_revenue=chat_revenue,
             traditional_revenue=traditional_revenue,
             aov_chat=_ratio(chat_revenue, chat_in_currency),
             aov_traditional=_ratio(traditional_revenue, traditional_in_currency),
         )
-        if scoped:
-            # docs/analytics.md: scoped to a creator or product, the chat-wide figures (LLM usage...)
-            # read 0, so their ratios are 0 wherever they divide; messages before purchase are those
-            # of the chat orders that sold their products.
-            figures.tokens_per_conversation = _ratio(0, len(conversations))
-            figures.cost_per_conversation_usd = _ratio(0.0, len(conversations))
-            figures.cost_per_chat_order_usd = _ratio(0.0, chat_orders)
-            figures.avg_messages_before_purchase = _ratio(
-                sum(int(sale.event.payload.get("messages_count") or 0) for sale in sales if sale.chat),
-                chat_orders,
+        # Messages before a purchase: those of the chat orders that sold the query's products.
+        figures.avg_messages_before_purchase = _ratio(
+            sum(int(sale.event.payload.get("messages_count") or 0) for sale in sales if sale.chat),
+            chat_orders,
+        )
+        # docs/analytics.md: the chat figures count every chat unscoped, the turns that named a creator
+        # and the chats their products came up in when scoped to them (a product's are its creator's,
+        # none without its creator); searches and questions name no product: unscoped only.
+        messages: list[Event] = []
+        abandoned: list[Event] = []
+        if query.creator_id is not None or query.product_id is None:
+
+            def concerns(event: Event) -> bool:
+                return query.creator_id is None or query.creator_id in (
+                    event.payload.get("creator_ids") or []
+                )
+
+            # A product's chat figures are its creator's: their ratios divide by the creator's
+            # conversations and chat orders, not the product's.
+            whose = (
+                figures
+                if query.product_id is None
+                else self.figures(query.model_copy(update={"product_id": None}))
             )
-        else:
-            self._chat_wide(figures, wanted, sales)
-        messages = [] if scoped else of(EventType.MESSAGE_SENT)
-        abandoned = [] if scoped else self._firsts(EventType.CHAT_ABANDONED, wanted)
+            messages, abandoned = self._chat_figures(
+                figures, wanted, concerns, whose.conversations, whose.chat_orders
+            )
+            if not scoped:
+                self._search_figures(figures, of, messages)
         figures.daily = self._daily(query, conversations, sales, messages, abandoned, scoped)
         figures.platforms = self._platforms(conversations, sales, scoped, query.currency)
         figures.creators = self._creators(query, wanted, creator_matches)
         figures.products = self._products(query, wanted, creator_matches)
         return figures
 
-    def _chat_wide(self, figures: Figures, wanted: Callable[[Event], bool], sales: list[_Sale]) -> None:
-        """The figures about chats as a whole, for unscoped queries only."""
-
-        def of(kind: EventType) -> list[Event]:
-            return [event for event in self.events if event.type == kind and wanted(event)]
-
-        messages = of(EventType.MESSAGE_SENT)
-        chat_sales = [sale for sale in sales if sale.chat]
+    def _chat_figures(
+        self,
+        figures: Figures,
+        wanted: Callable[[Event], bool],
+        concerns: Callable[[Event], bool],
+        conversations: int,
+        chat_orders: int,
+    ) -> tuple[list[Event], list[Event]]:
+        """The chat figures of the messages, ratings and abandoned chats the query is about (`concerns`:
+        every one, or those naming the creator), the ratios over these conversations and chat orders;
+        returns the messages and abandoned chats counted."""
+        messages = [
+            event
+            for event in self.events
+            if event.type == EventType.MESSAGE_SENT and wanted(event) and concerns(event)
+        ]
         figures.messages = len(messages)
-        figures.avg_messages_before_purchase = _ratio(
-            sum(int(sale.event.payload.get("messages_count") or 0) for sale in chat_sales), len(chat_sales)
-        )
-        # A chat's first rating counts (rating again changes nothing), on the day it was given.
+        # A chat's first rating counts (rating again changes nothing), on the day it was given; for a
+        # creator, the chat's first rating that names them.
         ratings = self._firsts(
-            EventType.FEEDBACK_GIVEN, wanted, lambda event: isinstance(event.payload.get("satisfaction"), int)
+            EventType.FEEDBACK_GIVEN,
+            wanted,
+            lambda event: isinstance(event.payload.get("satisfaction"), int) and concerns(event),
         )
         figures.satisfaction_count = len(ratings)
         figures.satisfaction_avg = _ratio(
@@ -264,11 +288,10 @@ class Recompute:
         figures.input_tokens = sum(int(event.payload.get("input_tokens") or 0) for event in messages)
         figures.output_tokens = sum(int(event.payload.get("output_tokens") or 0) for event in messages)
         figures.cost_usd = _cost_usd(messages)
-        figures.tokens_per_conversation = _ratio(
-            figures.input_tokens + figures.output_tokens, figures.conversations
-        )
-        figures.cost_per_conversation_usd = _ratio(figures.cost_usd, figures.conversations)
-        figures.cost_per_chat_order_usd = _ratio(figures.cost_usd, figures.chat_orders)
+        figures.tokens_per_conversation = _ratio(figures.input_tokens + figures.output_tokens, conversations)
+        figures.cost_per_conversation_usd = _ratio(figures.cost_usd, conversations)
+        figures.cost_per_chat_order_usd = _ratio(figures.cost_usd, chat_orders)
+        figures.tokens_per_chat_order = _ratio(figures.input_tokens + figures.output_tokens, chat_orders)
         latencies = sorted(
             int(event.payload["latency_ms"])
             for event in messages
@@ -277,13 +300,20 @@ class Recompute:
         figures.latency_samples = len(latencies)
         figures.latency_p50_ms = _percentile_bound(latencies, 0.5)
         figures.latency_p95_ms = _percentile_bound(latencies, 0.95)
-        abandoned = self._firsts(EventType.CHAT_ABANDONED, wanted)
+        abandoned = self._firsts(EventType.CHAT_ABANDONED, wanted, concerns)
         figures.abandoned = len(abandoned)
         steps: dict[str, int] = defaultdict(int)
         for event in abandoned:
             step = event.payload.get("last_step")
             steps[step if step in ABANDON_STEPS else UNKNOWN] += 1
         figures.abandonment_last_step = dict(sorted(steps.items()))
+        return messages, abandoned
+
+    @staticmethod
+    def _search_figures(
+        figures: Figures, of: Callable[[EventType], list[Event]], messages: list[Event]
+    ) -> None:
+        """Clarifying questions, searches without results and unanswered questions: unscoped only."""
         figures.questions_asked = len(of(EventType.QUESTION_ASKED))
         figures.no_result_searches = sum(
             1

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from talkshop.analytics.learning import LearnRequest, RankingWeights
 from talkshop.analytics.rebuild import rebuild
 from talkshop.catalog.creators import CreatorService
 from talkshop.clock import utc_now
@@ -84,6 +85,9 @@ def test_a_creator_never_sees_another_creators_figures(keys: Keys) -> None:
     assert {p["creator_id"] for p in mine["figures"]["products"]} <= {"courtcraft"}
     assert mine["figures"]["chat_orders"] == 0
     assert mine["figures"]["chat_revenue"] == 0
+    # Their chat figures are those of the turns that showed their products: Carl's one reply.
+    assert (mine["figures"]["chat_figures_scope"], mine["figures"]["messages"]) == ("creator", 1)
+    assert mine["figures"]["latency_samples"] == 1
     questions = mine["products"][0]["questions"]["questions"]
     assert questions == [{"question": "does fjord-round come with a cover?", "chats": 1}]
     assert "aero-lite" not in str(mine)
@@ -170,6 +174,12 @@ def test_csv_export_of_each_table(keys: Keys) -> None:
     aero = next(row for row in rows if row[0] == "aero-lite")
     assert aero[header.index("chat_purchases")] == "1"
     assert {row[2] for row in rows} == {"padelnest"}
+    # Every product of theirs, the ones nothing happened to as well: their scores are what to work on.
+    scores = {row[0]: row[-1] for row in rows}
+    assert set(scores) == {"aero-lite", "cafe-grip", "x-77"}
+    assert all(score.isdigit() for score in scores.values())
+    quiet = next(row for row in rows if row[0] == "x-77")
+    assert quiet[header.index("mentions")] == "0"
 
     questions = rows_of(get(CREATOR_API, keys.padelnest, "format=csv&table=questions"))
     assert questions[1:] == [["aero-lite", "Aero Lite", "is aero-lite good for beginners?", "2"]]
@@ -213,13 +223,26 @@ def page(path: str, headers: dict[str, str], query: str = "") -> HttpResult:
     return invoke("GET", path, query_string=query, headers=headers)
 
 
+def opened(path: str, headers: dict[str, str], query: str = "") -> str:
+    """The HTML of a page that opens (200)."""
+    answer = page(path, headers, query)
+    assert answer.status == 200, answer.body
+    return answer.body.decode()
+
+
 def test_the_sellers_page_shows_charts_tables_scores_and_escaped_questions(keys: Keys) -> None:
     answer = page("/dashboard/conversational-metrics", signed_in(keys.padelnest))
     assert answer.status == 200
     assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
     html = answer.body.decode()
-    assert html.count('role="img"') == 4
-    assert html.count("<desc id=") == 4
+    # Trends, products' recommendations and scores, and their chats' API cost; no chat was abandoned:
+    # that chart says so instead of drawing.
+    assert html.count('role="img"') == 5
+    assert html.count("<desc id=") == 5
+    assert "Abandoned chats by last step" in html
+    assert "Satisfaction" in html
+    assert "Reply time p95" in html
+    assert 'id="chat-figures-note"' in html
     assert "Show the numbers" in html
     assert '<th scope="row">Aero Lite</th>' in html
     assert "ai_avoid_when is empty: say who should not buy it" in html
@@ -234,11 +257,9 @@ def test_the_sellers_page_shows_charts_tables_scores_and_escaped_questions(keys:
 
 
 def test_the_admins_page_and_who_may_open_it(keys: Keys) -> None:
-    admin = page("/admin/conversational-commerce", signed_in(ADMIN_KEY))
-    assert admin.status == 200
-    html = admin.body.decode()
+    html = opened("/admin/conversational-commerce", signed_in(ADMIN_KEY))
     assert "Conversations today" in html
-    assert "Top creators by revenue" in html
+    assert "Top creators by chat revenue" in html
     assert "/dashboard/conversational-metrics?creatorId=courtcraft" in html
 
     refused = page("/admin/conversational-commerce", signed_in(keys.padelnest))
@@ -248,6 +269,51 @@ def test_the_admins_page_and_who_may_open_it(keys: Keys) -> None:
     by_key = page("/dashboard/conversational-metrics", {"Authorization": f"Bearer {keys.courtcraft}"})
     assert by_key.status == 200
     assert "Fjord Round" in by_key.body.decode()
+
+
+def test_the_admins_filters_keep_their_choice_and_say_whose_chats_they_count(keys: Keys) -> None:
+    """Filtered to a creator with nothing in the range, the form still has that creator selected, the
+    chat figures (cost, reply times...) are the creator's, with a note saying so, and the searches
+    that showed no product are left out rather than shown as 0."""
+    long_ago = (utc_now() - timedelta(days=100)).date()
+    admin = signed_in(ADMIN_KEY)
+    html = opened(
+        "/admin/conversational-commerce", admin, f"from={long_ago}&to={long_ago}&creatorId=padelnest"
+    )
+    assert '<option value="padelnest" selected>Padelnest</option>' in html
+    assert 'id="chat-figures-note"' in html
+    assert "Reply time p50" in html
+    assert "API cost per day" in html
+    assert "Searches with no result" not in html
+
+    whole = page("/admin/conversational-commerce", admin).body.decode()
+    assert 'id="chat-figures-note"' not in whole
+    assert "Reply time p50" in whole
+    assert "Searches with no result" in whole
+    assert '<select id="filter-product" name="productId">' in whole
+    assert '<option value="aero-lite" >Aero Lite</option>' in whole
+    one = page("/admin/conversational-commerce", admin, "productId=aero-lite").body.decode()
+    assert '<option value="aero-lite" selected>Aero Lite</option>' in one
+    # A product's chat figures are its creator's, looked up: shown, and said to be theirs.
+    assert "still those of all this creator&#39;s products" in one
+    assert "Reply time p50" in one
+    assert "Fjord Round" not in one.split('id="products-title"')[1].split("</table>")[0]
+
+
+def test_a_new_platform_shows_empty_dashboards_that_say_so(repository: Repository) -> None:
+    """Nothing counted yet, a creator without products: both pages render, with words for the gaps."""
+    creators = CreatorService(repository)
+    creators.add("Newcomer", "newcomer")
+    key = creators.issue_key("newcomer").api_key
+    html = opened("/dashboard/conversational-metrics", signed_in(key))
+    assert "No products to score yet." in html
+    assert "You have no products yet." in html
+    assert "Nothing sold or talked about in this period." in html
+    html = opened("/admin/conversational-commerce", signed_in(ADMIN_KEY))
+    assert "No creator sold or was talked about in this period." in html
+    assert "Reply time p50" in html
+    empty = get(ADMIN_API, ADMIN_KEY).json()["figures"]
+    assert (empty["chat_conversion"], empty["aov_chat"], empty["tokens_per_chat_order"]) == (None, None, None)
 
 
 def test_a_visitor_who_is_not_signed_in_is_sent_to_login_and_back(table: Any) -> None:
@@ -265,6 +331,36 @@ def test_the_admin_sees_what_the_learning_loop_did_to_the_ranking_weights(keys: 
     html = page("/admin/conversational-commerce", signed_in(ADMIN_KEY)).body.decode()
     assert "Ranking weights (version 0) vs defaults" in html
     assert '<th scope="row">Version 0</th>' in html
+
+
+def test_the_admin_sees_chat_conversion_since_the_current_weights_and_before(
+    keys: Keys, repository: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert get(ADMIN_API, ADMIN_KEY).json()["learning"] is None  # the defaults changed nothing
+    today = utc_now().date()
+    # Outcomes enough to learn from: purchases rated well, dismissals not.
+    monkeypatch.setattr(
+        RankingWeights,
+        "outcomes",
+        lambda self, days: ([{"rating": 1.0}] * 5, [{"rating": 0.0}] * 5, today, today),
+    )
+    assert RankingWeights(repository).learn(LearnRequest()).version == 1
+    learning = get(ADMIN_API, ADMIN_KEY).json()["learning"]
+    assert (learning["version"], learning["since"]) == (1, today.isoformat())
+    assert learning["after"] == {
+        "start": today.isoformat(),
+        "end": today.isoformat(),
+        "conversations": 3,
+        "chat_orders": 1,
+        "chat_conversion": 1 / 3,
+    }
+    assert learning["before"]["end"] == (today - timedelta(days=1)).isoformat()
+    assert (learning["before"]["conversations"], learning["before"]["chat_conversion"]) == (0, None)
+    narrowed = get(ADMIN_API, ADMIN_KEY, "creatorId=courtcraft").json()["learning"]
+    assert (narrowed["after"]["conversations"], narrowed["after"]["chat_orders"]) == (1, 0)
+    html = page("/admin/conversational-commerce", signed_in(ADMIN_KEY)).body.decode()
+    assert "Chat conversion with version 1" in html
+    assert "1 chat orders of 3 chats" in html
 
 
 def test_the_figures_stay_out_of_caches(keys: Keys) -> None:

@@ -69,6 +69,15 @@ def _busiest(events: list[Event], key: str) -> str:
     return counted.most_common(1)[0][0]
 
 
+def _creator_of(events: list[Event], product_id: str) -> str:
+    return next(
+        str(line["creator_id"])
+        for event in events
+        for line in event.payload.get("lines") or []
+        if line.get("product_id") == product_id
+    )
+
+
 def simulated(data_dir: Path, conversations: int, seed: int) -> Run:
     """A run on a fresh data dir, and the figures of several queries over its days from both sides:
     the dashboards' (metric items) and the recompute's (raw event items)."""
@@ -83,6 +92,8 @@ def simulated(data_dir: Path, conversations: int, seed: int) -> Run:
             "one platform": {"platform": "chatgpt"},
             "storefront": {"platform": STOREFRONT_PLATFORM},
             "creator on web": {"creator_id": creator, "platform": "web"},
+            # A product with its creator (as both dashboards ask): its chat figures are the creator's.
+            "product with its creator": {"product_id": product, "creator_id": _creator_of(events, product)},
         }
         queries = {
             name: MetricsQuery(start=outcome.first_day, end=outcome.last_day, **fields)
@@ -130,10 +141,30 @@ def test_the_run_drives_every_kind_of_shopper_through_the_handlers(run: Run) -> 
 
 
 @pytest.mark.parametrize(
-    "name", ["whole range", "one creator", "one product", "one platform", "storefront", "creator on web"]
+    "name",
+    [
+        "whole range",
+        "one creator",
+        "one product",
+        "one platform",
+        "storefront",
+        "creator on web",
+        "product with its creator",
+    ],
 )
 def test_the_dashboards_figures_equal_the_recompute_from_the_raw_events(run: Run, name: str) -> None:
     assert run.dashboard[name] == run.recomputed[name]
+
+
+def test_a_creators_chat_figures_are_their_chats_not_zeros_nor_everyones(run: Run) -> None:
+    """The recompute's equality above holds for figures that say something: the busiest creator's
+    turns, ratings and reply times are counted, and are fewer than the whole platform's."""
+    mine, everyone = run.dashboard["one creator"], run.dashboard["whole range"]
+    for name in ("messages", "satisfaction_count", "latency_samples"):
+        assert 0 < mine[name] < everyone[name], name
+    assert 0 < mine["abandoned"] <= everyone["abandoned"]
+    assert mine["cost_per_conversation_usd"] is not None
+    assert run.dashboard["product with its creator"]["messages"] == mine["messages"]
 
 
 def test_the_figures_match_what_the_shoppers_were_answered(run: Run) -> None:

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from talkshop.analytics.aggregate import Aggregator, consume, fold, latency_bucket
+from talkshop.analytics.aggregate import MARKER_LIFETIME, Aggregator, consume, fold, latency_bucket
 from talkshop.analytics.metrics import figures
 from talkshop.analytics.model import MetricsQuery
 from talkshop.analytics.rebuild import rebuild
@@ -76,6 +76,7 @@ def scenario() -> list[Event]:
                 "cost_usd": 0.0015,
                 "latency_ms": 400,
                 "products_shown": 3,
+                "creator_ids": ["c1"],  # the turn's cards: c1's products
             },
         ),
         chat(
@@ -118,9 +119,10 @@ def scenario() -> list[Event]:
             "order:ord_chat",
             order_payload("ord_chat", 9000, [("p1", "c1", 2, 9000)], platform="web", messages_count=4),
         ),
-        chat(EventType.FEEDBACK_GIVEN, "chs_a", {"satisfaction": 5}),
-        chat(EventType.FEEDBACK_GIVEN, "chs_a", {"satisfaction": 1}),  # a second rating: not counted
-        chat(EventType.FEEDBACK_GIVEN, "chs_b", {"satisfaction": 2}),
+        chat(EventType.FEEDBACK_GIVEN, "chs_a", {"satisfaction": 5, "creator_ids": ["c1"]}),
+        # A second rating: not counted.
+        chat(EventType.FEEDBACK_GIVEN, "chs_a", {"satisfaction": 1, "creator_ids": ["c1"]}),
+        chat(EventType.FEEDBACK_GIVEN, "chs_b", {"satisfaction": 2, "creator_ids": ["c1"]}),
         chat(EventType.CHAT_ABANDONED, "chs_c", {"last_step": "chatting"}),
         _event(
             EventType.STORE_VIEWED, "product:x", {"platform": "storefront", "search": False, "results": 12}
@@ -187,6 +189,94 @@ def test_the_figures_of_a_day_are_the_hand_computed_ones(counted: Repository) ->
     assert [(day.day, day.conversations) for day in result.daily] == [(DAY, 3)]
 
 
+def test_an_agents_order_is_traditional_but_not_a_storefront_conversion(repository: Repository) -> None:
+    """An order an agent placed over ACP had no storefront visit nor cart: it is a traditional order,
+    but counting it over the storefront's visits would inflate the shop's conversion."""
+    aggregator = Aggregator(repository)
+    for event in scenario():
+        aggregator.apply(event)
+    aggregator.apply(
+        _event(
+            EventType.ORDER_PLACED,
+            "order:ord_agent",
+            order_payload(
+                "ord_agent", 4000, [("p3", "c2", 1, 4000)], order_source="traditional", agent_id="a1"
+            ),
+        )
+    )
+    result = figures(repository, MetricsQuery(start=DAY, end=DAY))
+
+    assert (result.traditional_orders, result.traditional_revenue) == (2, 9500)
+    assert result.traditional_conversion == pytest.approx(1 / 4)  # the storefront's one order, 4 visits
+    assert result.traditional_cart_conversion == 1.0  # its one storefront cart
+    c2 = figures(repository, MetricsQuery(start=DAY, end=DAY, creator_id="c2"))
+    assert (c2.traditional_orders, c2.traditional_carts, c2.traditional_cart_conversion) == (2, 1, 1.0)
+
+
+def test_tokens_per_order_and_which_figures_a_scoped_query_counts(counted: Repository) -> None:
+    whole = figures(counted, MetricsQuery(start=DAY, end=DAY))
+    assert whole.tokens_per_chat_order == 370  # 370 tokens, one chat order
+    assert (whole.chat_figures_scope, whole.search_figures_counted) == ("all", True)
+    assert whole.model_dump()["tokens_per_chat_order"] == 370  # in the JSON API too
+    assert (
+        figures(counted, MetricsQuery(start=DAY, end=DAY, platform="chatgpt")).tokens_per_chat_order is None
+    )
+    scopes = {
+        "creator": MetricsQuery(start=DAY, end=DAY, creator_id="c1"),
+        "creator's product": MetricsQuery(start=DAY, end=DAY, creator_id="c1", product_id="p1"),
+        "product alone": MetricsQuery(start=DAY, end=DAY, product_id="p1"),
+    }
+    found = {name: figures(counted, query).model_dump() for name, query in scopes.items()}
+    assert {name: data["chat_figures_scope"] for name, data in found.items()} == {
+        "creator": "creator",
+        "creator's product": "creator",
+        "product alone": "none",
+    }
+    assert not any(data["search_figures_counted"] for data in found.values())
+
+
+def test_a_creators_chat_figures_count_the_turns_and_chats_that_named_them(counted: Repository) -> None:
+    """c1's products were on chs_a's first turn, and came up in chs_a and chs_b, both rated; chs_c
+    (abandoned) never showed a product: it is nobody's."""
+    mine = figures(counted, MetricsQuery(start=DAY, end=DAY, creator_id="c1"))
+
+    assert (mine.messages, mine.input_tokens, mine.output_tokens) == (1, 100, 50)
+    assert mine.cost_usd == pytest.approx(0.0015)
+    assert mine.cost_per_conversation_usd == pytest.approx(0.0015 / 2)  # their 2 conversations
+    assert (mine.tokens_per_conversation, mine.tokens_per_chat_order) == (75, 150)  # their 1 chat order
+    assert mine.cost_per_chat_order_usd == pytest.approx(0.0015)
+    assert (mine.latency_p50_ms, mine.latency_p95_ms, mine.latency_samples) == (500, 500, 1)
+    assert (mine.satisfaction_avg, mine.satisfaction_count) == (3.5, 2)  # chs_a's first rating, chs_b's
+    assert (mine.abandoned, mine.abandonment_last_step) == (0, {})
+    # Searches that found nothing and unanswered questions show no product: nobody's.
+    assert (mine.no_result_searches, mine.unanswered_questions, mine.questions_asked) == (0, 0, 0)
+    assert [d.messages for d in mine.daily] == [1]
+    assert mine.daily[0].cost_usd == pytest.approx(0.0015)
+    other = figures(counted, MetricsQuery(start=DAY, end=DAY, creator_id="c2"))
+    assert (other.messages, other.cost_usd, other.satisfaction_count, other.latency_p50_ms) == (0, 0, 0, None)
+
+
+def test_a_products_chat_figures_are_its_creators(counted: Repository) -> None:
+    """A turn, a rating, an abandoned chat is counted per creator, not per product: a product's query
+    with its creator reads the creator's chat figures (ratios over the creator's conversations and
+    orders); without its creator, none (not a misleading 0 per conversation)."""
+    product = figures(counted, MetricsQuery(start=DAY, end=DAY, creator_id="c1", product_id="p2"))
+    creator = figures(counted, MetricsQuery(start=DAY, end=DAY, creator_id="c1"))
+
+    assert (product.conversations, product.chat_orders) == (1, 0)  # p2's own
+    assert (product.messages, product.satisfaction_avg, product.cost_per_conversation_usd) == (
+        creator.messages,
+        creator.satisfaction_avg,
+        creator.cost_per_conversation_usd,
+    )
+    assert product.cost_per_chat_order_usd == pytest.approx(0.0015)  # c1's chat order, not p2's none
+    assert product.creators == []  # the product's figures list no creator rows
+    assert [d.messages for d in product.daily] == [1]
+    alone = figures(counted, MetricsQuery(start=DAY, end=DAY, product_id="p2"))
+    assert (alone.messages, alone.satisfaction_count, alone.cost_per_conversation_usd) == (0, 0, None)
+    assert [d.messages for d in alone.daily] == [0]
+
+
 def test_products_count_views_clicks_purchases_and_their_rates(counted: Repository) -> None:
     products = {p.product_id: p for p in figures(counted, MetricsQuery(start=DAY, end=NEXT_DAY)).products}
 
@@ -208,7 +298,7 @@ def test_a_creator_sees_the_chats_orders_and_revenue_of_their_own_products(count
     assert (mine.chat_revenue, mine.traditional_revenue) == (9000, 2500)  # their lines only
     assert mine.traditional_carts == 1
     assert {p.product_id for p in mine.products} == {"p1", "p2"}
-    assert (mine.input_tokens, mine.store_visits) == (0, 0)  # chat-wide figures are not a creator's
+    assert mine.store_visits == 0  # the storefront's visits are nobody's
     # Their chat order came after 4 messages: their own average, not a made-up 0.
     assert mine.avg_messages_before_purchase == 4
     assert (
@@ -258,6 +348,76 @@ def test_an_event_delivered_twice_counts_once(repository: Repository) -> None:
     marker = repository.raw_item(keys.metric_applied_partition(started.id), keys.METRIC_APPLIED_SORT_KEY)
     assert marker is not None
     assert marker[EXPIRY_ATTRIBUTE] == int((started.occurred_at + timedelta(days=35)).timestamp())
+
+
+def _creator_counts(repository: Repository, creator_id: str) -> dict[str, int]:
+    """The counters of a creator's item on DAY, on the web."""
+    return next(
+        (
+            item.counts
+            for item in MetricStore(repository).metrics_on(DAY, "creator", creator_id)
+            if item.key.platform == "web"
+        ),
+        {},
+    )
+
+
+def test_a_turn_delivered_twice_counts_once_for_each_creator_it_named(repository: Repository) -> None:
+    aggregator = Aggregator(repository)
+    turn = chat(
+        EventType.MESSAGE_SENT,
+        "chs_x",
+        {
+            "input_tokens": 30,
+            "output_tokens": 10,
+            "cost_usd": 0.001,
+            "latency_ms": 900,
+            "creator_ids": ["c2", "c1"],
+        },
+    )
+
+    assert aggregator.apply(turn) is True
+    assert aggregator.apply(turn) is False  # redelivered
+    for creator_id in ("c1", "c2"):
+        assert _creator_counts(repository, creator_id) == {
+            "messages": 1,
+            "input_tokens": 30,
+            "output_tokens": 10,
+            "cost_microusd": 1000,
+            "latency_samples": 1,
+            "latency_le_1000": 1,
+        }
+    assert figures(repository, MetricsQuery(start=DAY, end=DAY)).messages == 1  # the platform's once too
+
+
+def test_a_chats_rating_counts_once_per_creator_and_for_no_creator_it_does_not_name(
+    repository: Repository,
+) -> None:
+    """The chat is rated twice: c1 (named by both) counts its first rating; c2, whose product came up
+    only before the second, counts that one; c3, never in the chat, counts nothing."""
+    aggregator = Aggregator(repository)
+    aggregator.apply(chat(EventType.FEEDBACK_GIVEN, "chs_x", {"satisfaction": 4, "creator_ids": ["c1"]}))
+    again = chat(EventType.FEEDBACK_GIVEN, "chs_x", {"satisfaction": 2, "creator_ids": ["c1", "c2"]})
+    aggregator.apply(again)
+    aggregator.apply(again)  # redelivered
+
+    assert _creator_counts(repository, "c1") == {"satisfaction_sum": 4, "satisfaction_count": 1}
+    assert _creator_counts(repository, "c2") == {"satisfaction_sum": 2, "satisfaction_count": 1}
+    assert _creator_counts(repository, "c3") == {}
+    whole = figures(repository, MetricsQuery(start=DAY, end=DAY))
+    assert (whole.satisfaction_avg, whole.satisfaction_count) == (4, 1)  # the chat's first rating
+
+
+def test_an_abandoned_chat_counts_once_per_creator_with_its_last_step(repository: Repository) -> None:
+    aggregator = Aggregator(repository)
+    aggregator.apply(chat(EventType.CHAT_ABANDONED, "chs_x", {"last_step": "cart", "creator_ids": ["c1"]}))
+    # The shopper came back, then went quiet again: still one abandoned chat for c1.
+    aggregator.apply(chat(EventType.CHAT_ABANDONED, "chs_x", {"last_step": "details", "creator_ids": ["c1"]}))
+
+    assert _creator_counts(repository, "c1") == {"abandoned": 1, "abandoned_at_cart": 1}
+    # A chat where no product came up is the platform's only.
+    nobody = fold(chat(EventType.CHAT_ABANDONED, "chs_y", {"last_step": "started", "creator_ids": []}))
+    assert {key.scope for slots in nobody.firsts.values() for key in slots} == {"total"}
 
 
 def test_the_consumer_reads_the_published_detail_with_its_schema_version(repository: Repository) -> None:
@@ -361,10 +521,15 @@ def test_a_collision_with_a_concurrent_count_is_retried_after_a_pause_and_counts
     started = chat(EventType.CONVERSATION_STARTED, "chs_x", {})
     key = MetricKey(DAY, "total", "web")
 
-    assert store.apply(started.id, {key: {"conversations": 1}}, {}, started.occurred_at) is True
+    assert (
+        store.apply(started.id, {key: {"conversations": 1}}, {}, started.occurred_at, MARKER_LIFETIME) is True
+    )
     assert len(pauses) == 2
     assert all(pause >= 0 for pause in pauses)
-    assert store.apply(started.id, {key: {"conversations": 1}}, {}, started.occurred_at) is False
+    assert (
+        store.apply(started.id, {key: {"conversations": 1}}, {}, started.occurred_at, MARKER_LIFETIME)
+        is False
+    )
     assert figures(repository, MetricsQuery(start=DAY, end=DAY)).conversations == 1
 
 
@@ -379,7 +544,11 @@ def test_a_count_that_keeps_colliding_fails_the_delivery_rather_than_dropping_it
     started = chat(EventType.CONVERSATION_STARTED, "chs_x", {})
     with pytest.raises(Conflict):
         store.apply(
-            started.id, {MetricKey(DAY, "total", "web"): {"conversations": 1}}, {}, started.occurred_at
+            started.id,
+            {MetricKey(DAY, "total", "web"): {"conversations": 1}},
+            {},
+            started.occurred_at,
+            MARKER_LIFETIME,
         )
     assert not store.applied(started.id)
 

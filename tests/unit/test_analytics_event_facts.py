@@ -1,12 +1,12 @@
 """What the chat's events carry for analytics (schema v1): the platform on every chat event, the
-creator on product events, the reply's latency and products shown on message_sent, and how far an
-abandoned chat got."""
+creator on product events, the reply's latency, products shown and their creators on message_sent, how
+far an abandoned chat got, and the creators whose products came up in a rated or abandoned chat."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from talkshop.advisor.chat_api import StartChatRequest
+from talkshop.advisor.chat_api import FeedbackRequest, StartChatRequest
 from talkshop.advisor.model import Platform
 from talkshop.advisor.service import ChatService
 from talkshop.auth import ANONYMOUS
@@ -14,7 +14,9 @@ from talkshop.ontology.model import EventType
 from tests.conftest import FakeClock
 
 # The chat service on moto with the scripted engine, as its own tests build it.
-from tests.unit.test_chat_service import RACKET, chats, engine, say  # noqa: F401
+from tests.unit.test_chat_service import RACKET, chats, engine, say, shopper  # noqa: F401
+
+COURTCRAFT_RACKET = "courtcraft-atelier-round"  # another creator's than RACKET (padelnest's)
 
 
 def test_chat_events_carry_platform_creator_and_latency(chats: ChatService, clock: FakeClock) -> None:  # noqa: F811
@@ -35,6 +37,21 @@ def test_chat_events_carry_platform_creator_and_latency(chats: ChatService, cloc
     sent = [e.payload for e in events if e.type == EventType.MESSAGE_SENT]
     assert [p["products_shown"] for p in sent] == [1, 0]
     assert all(isinstance(p["latency_ms"], int) and p["latency_ms"] >= 0 for p in sent)
+    # The turn that showed the racket names its creator; the one that showed nothing names nobody.
+    assert [p["creator_ids"] for p in sent] == [[racket.creator_id], []]
+
+
+def test_a_rating_names_every_creator_whose_products_came_up_in_the_chat(
+    chats: ChatService,  # noqa: F811
+) -> None:
+    session_id = chats.start(StartChatRequest(user_id="ana"), ANONYMOUS).id
+    say(chats, session_id, f"show me {RACKET}")
+    say(chats, session_id, f"and {COURTCRAFT_RACKET} please")
+    say(chats, session_id, "thanks")  # a later turn without products does not forget them
+    chats.give_feedback(session_id, FeedbackRequest(satisfaction=4), shopper("ana"))
+
+    (rated,) = [e for e in chats.store.events_of(session_id) if e.type == EventType.FEEDBACK_GIVEN]
+    assert rated.payload["creator_ids"] == ["courtcraft", "padelnest"]
 
 
 def test_an_abandoned_chat_says_how_far_it_got(chats: ChatService, clock: FakeClock) -> None:  # noqa: F811
@@ -50,3 +67,10 @@ def test_an_abandoned_chat_says_how_far_it_got(chats: ChatService, clock: FakeCl
         return str(abandoned.payload["last_step"])
 
     assert (last_step(quiet), last_step(shown)) == ("started", "details")
+
+    def creators(session_id: str) -> list[str]:
+        (abandoned,) = [e for e in chats.store.events_of(session_id) if e.type == EventType.CHAT_ABANDONED]
+        return list(abandoned.payload["creator_ids"])
+
+    racket = chats.catalog.products([RACKET])[RACKET]
+    assert (creators(quiet), creators(shown)) == ([], [racket.creator_id])

@@ -80,3 +80,22 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_stay_text() -> None:
     assert row[1] == '\'=HYPERLINK("https://evil.example","win")'
     assert (row[11], row[12], row[13]) == ("100", "0.5000", "")
     assert text.endswith("\r\n")
+
+
+def test_csv_cells_that_start_like_a_formula_after_spaces_or_a_line_break_stay_text() -> None:
+    filters = parse_filters({}, TODAY)
+    figures = Figures(
+        query=filters.query(),
+        currency="EUR",
+        products=[
+            ProductFigures(product_id=product_id, creator_id="nest")
+            for product_id in ("spaces", "break", "plain")
+        ],
+    )
+    names = {"spaces": "  =1+1", "break": "\n@SUM(A1)", "plain": "Grip - blue"}
+    dashboard = AdminDashboard(
+        filters=filters, figures=figures, periods=[], product_names=names, creator_names={}
+    )
+    _, text = admin_csv(dashboard, "products")
+    rows = {row[0]: row[1] for row in list(csv.reader(io.StringIO(text)))[1:]}
+    assert rows == {"spaces": "'  =1+1", "break": "'\n@SUM(A1)", "plain": "Grip - blue"}

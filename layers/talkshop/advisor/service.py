@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +83,9 @@ MAX_SESSION_BYTES = 350_000
 MEMORY_LIST_LIMIT = 50
 # Products per event kind in one turn: a runaway engine cannot overflow the turn's transaction.
 MAX_PRODUCTS_PER_EVENT_KIND = 10
+# Creators one chat event names for analytics (`creator_ids`): each is a metric item (and, for a rating or
+# an abandoned chat, a marker) in the event's counting transaction, which holds 100 writes.
+MAX_CREATORS_PER_EVENT = 20
 # Deleting a chat reads it again after a turn that raced it, this many times in all before a 409.
 DELETE_ATTEMPTS = 3
 # Reads and writes of a chat to append an order confirmation before giving up on a busy chat.
@@ -413,6 +416,7 @@ class ChatSessions:
                         "reactions": {
                             product_id: reaction.value for product_id, reaction in reactions.items()
                         },
+                        "creator_ids": self._chat_creators(updated),
                     },
                 )
             ],
@@ -477,6 +481,7 @@ class ChatSessions:
                             "message_count": session.message_count,
                             "idle_since": session.last_activity_at.isoformat(),
                             "last_step": _last_step(session),
+                            "creator_ids": self._chat_creators(session),
                         },
                     )
                 ],
@@ -487,6 +492,13 @@ class ChatSessions:
                 continue  # it moved on since it was read: not idle any more, or swept by another run
             abandoned.append(session.id)
         return abandoned
+
+    def _chat_creators(self, session: ConversationSession) -> list[str]:
+        """The creators whose products came up in a chat, for its rating and abandonment to count for
+        them: those its turns showed or named (kept on the chat), and the creators of the products it
+        recommended, detailed or carted, from the products' records (a cart can be filled outside a turn)."""
+        products = [*session.suggested_products, *session.viewed_products, *session.carted_products]
+        return _event_creators([*session.creators_mentioned, *self.store.creators_of(products)])
 
     def _event(self, event_type: EventType, session: ConversationSession, payload: dict[str, Any]) -> Event:
         return Event(
@@ -791,17 +803,25 @@ class ChatService(ChatSessions):
 
 
 def _add_analytics_facts(events: list[Event], products: Mapping[str, Product], latency_ms: int) -> None:
-    """What analytics needs from the event alone (schema v1, docs/analytics.md): the reply's latency on
-    message_sent, and the creator of the product of a product event. Events are frozen: replaced."""
+    """What analytics needs from the event alone (schema v1, docs/analytics.md): the reply's latency and
+    the creators of the products the turn showed or named on message_sent, and the creator of the
+    product of a product event. Events are frozen: replaced."""
     for position, event in enumerate(events):
         extra: dict[str, Any] = {}
         if event.type == EventType.MESSAGE_SENT:
             extra["latency_ms"] = latency_ms
+            extra["creator_ids"] = _event_creators(product.creator_id for product in products.values())
         product_id = str(event.payload.get("product_id"))
         if product_id in products and "creator_id" not in event.payload:
             extra["creator_id"] = products[product_id].creator_id
         if extra:
             events[position] = event.model_copy(update={"payload": {**event.payload, **extra}})
+
+
+def _event_creators(creator_ids: Iterable[str]) -> list[str]:
+    """The creators an analytics event names: each once, the first MAX_CREATORS_PER_EVENT to come up,
+    sorted."""
+    return sorted(list(dict.fromkeys(c for c in creator_ids if c))[:MAX_CREATORS_PER_EVENT])
 
 
 def _last_step(session: ConversationSession) -> str:

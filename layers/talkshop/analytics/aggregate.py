@@ -33,6 +33,8 @@ ABANDON_STEPS = ("started", "chatting", "recommended", "details", "cart")
 CHAT_ORDER_EVENTS = frozenset({EventType.ORDER_PLACED_FROM_CHAT})
 # How long an event's "counted" marker is kept: past EventBridge's day of retries and the bus archive's
 # 30 days of replay, so a redelivery is always recognised; then TTL deletes it (a rebuild drops all).
+# A touch marker ("this chat already counted for this product") is kept as long after the last event
+# that touched it, so a late or replayed event of the same chat or cart still finds it.
 MARKER_LIFETIME = timedelta(days=35)
 
 
@@ -101,18 +103,31 @@ def _conversation_started(event: Event, result: Fold) -> None:
     result.add(_total(event), "conversations")
 
 
+def _creator_ids(event: Event) -> list[str]:
+    """The creators a chat event concerns (its `creator_ids`: those whose products a turn showed or
+    named, or that came up in a chat), each once."""
+    named = event.payload.get("creator_ids")
+    if not isinstance(named, list):
+        return []
+    return sorted({creator_id for creator_id in named if isinstance(creator_id, str) and creator_id})
+
+
 def _message_sent(event: Event, result: Fold) -> None:
     payload = event.payload
-    total = _total(event)
-    result.add(total, "messages")
-    result.add(total, "input_tokens", _number(payload, "input_tokens"))
-    result.add(total, "output_tokens", _number(payload, "output_tokens"))
-    # Cost in whole micro-dollars: integer sums are exact whatever order events are counted in.
-    result.add(total, "cost_microusd", round(float(payload.get("cost_usd") or 0) * 1_000_000))
-    latency = payload.get("latency_ms")
-    if isinstance(latency, int | float) and not isinstance(latency, bool):
-        result.add(total, "latency_samples")
-        result.add(total, latency_bucket(int(latency)))
+    platform = _platform(event)
+    total = _total(event, platform)
+    # A turn's usage and reply time count for the platform and for each creator whose products it
+    # showed or named (their own cost per conversation, their chats' reply times).
+    for key in (total, *(_creator(event, creator_id, platform) for creator_id in _creator_ids(event))):
+        result.add(key, "messages")
+        result.add(key, "input_tokens", _number(payload, "input_tokens"))
+        result.add(key, "output_tokens", _number(payload, "output_tokens"))
+        # Cost in whole micro-dollars: integer sums are exact whatever order events are counted in.
+        result.add(key, "cost_microusd", round(float(payload.get("cost_usd") or 0) * 1_000_000))
+        latency = payload.get("latency_ms")
+        if isinstance(latency, int | float) and not isinstance(latency, bool):
+            result.add(key, "latency_samples")
+            result.add(key, latency_bucket(int(latency)))
     intent = payload.get("intent")
     if intent in SEARCH_INTENTS and payload.get("products_shown") == 0:
         result.add(total, "no_result_searches")
@@ -152,19 +167,34 @@ def _feedback_given(event: Event, result: Fold) -> None:
     satisfaction = event.payload.get("satisfaction")
     if not isinstance(satisfaction, int) or isinstance(satisfaction, bool):
         return
-    # A chat's first rating counts: rating again does not make it two rated chats.
-    touch = Touch(f"chat:{event.subject.id}", "rated")
-    result.add_first(touch, _total(event), "satisfaction_sum", satisfaction)
-    result.add_first(touch, _total(event), "satisfaction_count")
+    # A chat's first rating counts: rating again does not make it two rated chats. For a creator, the
+    # chat's first rating that names them (their products came up in it).
+    for touch, key in _once_per_chat(event, "rated"):
+        result.add_first(touch, key, "satisfaction_sum", satisfaction)
+        result.add_first(touch, key, "satisfaction_count")
 
 
 def _chat_abandoned(event: Event, result: Fold) -> None:
     step = str(event.payload.get("last_step") or UNKNOWN)
     step = step if step in ABANDON_STEPS else UNKNOWN
-    # Counted once per chat: one that comes back and goes quiet again is still one abandoned chat.
-    touch = Touch(f"chat:{event.subject.id}", "abandoned")
-    result.add_first(touch, _total(event), "abandoned")
-    result.add_first(touch, _total(event), f"abandoned_at_{step}")
+    # Counted once per chat (and creator): one that comes back and goes quiet again is still one
+    # abandoned chat.
+    for touch, key in _once_per_chat(event, "abandoned"):
+        result.add_first(touch, key, "abandoned")
+        result.add_first(touch, key, f"abandoned_at_{step}")
+
+
+def _once_per_chat(event: Event, what: str) -> list[tuple[Touch, MetricKey]]:
+    """Where a chat's `what` counts once: the platform's total, and each creator the event names (a
+    touch of its own per creator, so a creator named only by a later event still counts it once)."""
+    chat, platform = f"chat:{event.subject.id}", _platform(event)
+    return [
+        (Touch(chat, what), _total(event, platform)),
+        *(
+            (Touch(chat, f"{what}:{creator_id}"), _creator(event, creator_id, platform))
+            for creator_id in _creator_ids(event)
+        ),
+    ]
 
 
 # Storefront and carts
@@ -277,7 +307,9 @@ class Aggregator:
         """Count an event; False when it was counted already (a redelivery). An event of a shopper who
         opted out counts nothing but is marked applied all the same."""
         folded = fold(event) if self.consent.allows(event) else Fold()
-        return self.store.apply(event.id, folded.counts, folded.firsts, event.occurred_at + MARKER_LIFETIME)
+        return self.store.apply(
+            event.id, folded.counts, folded.firsts, event.occurred_at + MARKER_LIFETIME, MARKER_LIFETIME
+        )
 
 
 def consume(repository: Repository, bus_event: Mapping[str, Any]) -> bool:

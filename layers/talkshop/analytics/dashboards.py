@@ -12,16 +12,22 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from talkshop.advisor.model import Platform
-from talkshop.advisor.store import ConversationStore
-from talkshop.analytics.learning import RankingWeights, WeightsHistory
+from talkshop.analytics.aggregate import ABANDON_STEPS, UNKNOWN
+from talkshop.analytics.learning import RankingWeights, WeightsHistory, WeightsVersion
 from talkshop.analytics.metrics import figures
-from talkshop.analytics.model import MAX_QUERY_DAYS, Figures, MetricsQuery
+from talkshop.analytics.model import (
+    MAX_QUERY_DAYS,
+    ChatFiguresScope,
+    Figures,
+    MetricsQuery,
+    ProductFigures,
+)
 from talkshop.analytics.questions import ProductQuestions, chats_to_read, common_questions
 from talkshop.analytics.understanding import Understanding, understanding
 from talkshop.auth import Principal, PrincipalKind
@@ -173,8 +179,9 @@ def creator_dashboard(repository: Repository, principal: Principal, requested: F
     if filters.product_id is not None and filters.product_id not in {p.id for p in products}:
         raise Forbidden("This product is not one of this creator's.", code="not_owner")
     shown = [p for p in products if filters.product_id in (None, p.id)]
-    store = ConversationStore(repository)
-    chats = store.sessions(chats_to_read(store.suggested_in(product.id) for product in shown))
+    chats = chats_to_read(
+        repository, creator_id, {product.id for product in shown}, start=filters.start, end=filters.end
+    )
     consent = AnalyticsConsent(repository)
     questions = common_questions(
         chats,
@@ -188,7 +195,7 @@ def creator_dashboard(repository: Repository, principal: Principal, requested: F
     return CreatorDashboard(
         creator_id=creator_id,
         filters=filters,
-        figures=figures(repository, filters.query()),
+        figures=_with_every_product(figures(repository, filters.query()), shown),
         product_names={product.id: product.name for product in products},
         products=[
             ProductInsight(
@@ -201,6 +208,19 @@ def creator_dashboard(repository: Repository, principal: Principal, requested: F
             for product, asked in zip(shown, questions, strict=True)
         ],
     )
+
+
+def _with_every_product(found: Figures, products: Sequence[Product]) -> Figures:
+    """The figures with a row of zeros for each product nothing happened to in the range: a seller's
+    table and CSV list all their products (with their AI understanding score), and the quiet ones are
+    often those the advisor understands worst."""
+    listed = {row.product_id for row in found.products}
+    quiet = [
+        ProductFigures(product_id=product.id, creator_id=product.creator_id)
+        for product in products
+        if product.id not in listed
+    ]
+    return found.model_copy(update={"products": [*found.products, *quiet]})
 
 
 def _catalog_ids(repository: Repository, products: Sequence[Product], creator_id: str) -> set[str]:
@@ -228,10 +248,31 @@ class Period(BaseModel):
     chat_revenue: int
 
 
+class Window(BaseModel):
+    """Chats and chat orders over some days, and the conversion between them."""
+
+    start: date
+    end: date
+    conversations: int
+    chat_orders: int
+    chat_conversion: float | None
+
+
+class LearningEffect(BaseModel):
+    """What the current learned ranking weights did: chat conversion in the days since they were set
+    (up to LEARNING_WINDOW_DAYS, today included) next to as many days before. A comparison over
+    time, not an experiment: traffic and season change too (an A/B test of the weights settles it)."""
+
+    version: int
+    since: date
+    before: Window
+    after: Window
+
+
 class AdminDashboard(BaseModel):
     """GET /api/analytics/admin: the platform's figures for the filters, the conversations of today,
-    the last 7 and the last 30 days, the names of the products and creators the figures list, and the
-    ranking weights the learning loop chose (current and history)."""
+    the last 7 and the last 30 days, the names of the products and creators the figures list, the
+    ranking weights the learning loop chose (current and history) and their effect on conversion."""
 
     filters: Filters
     figures: Figures
@@ -239,16 +280,19 @@ class AdminDashboard(BaseModel):
     product_names: dict[str, str]
     creator_names: dict[str, str]
     ranking: WeightsHistory | None = None
+    learning: LearningEffect | None = None
 
 
 _PERIODS = (("Today", 1), ("Last 7 days", 7), ("Last 30 days", 30))
+LEARNING_WINDOW_DAYS = 30
 
 
 def admin_dashboard(
     repository: Repository, principal: Principal, filters: Filters, today: date
 ) -> AdminDashboard:
     require_admin(principal)
-    found = figures(repository, filters.query())
+    found = figures(repository, _with_product_creator(repository, filters).query())
+    ranking = RankingWeights(repository).history()
     periods = []
     for label, days in _PERIODS:
         span = filters.model_copy(update={"start": today - timedelta(days=days - 1), "end": today})
@@ -265,10 +309,61 @@ def admin_dashboard(
         filters=filters,
         figures=found,
         periods=periods,
-        product_names=_names(repository, [p.product_id for p in found.products], "product"),
-        creator_names=_names(repository, [c.creator_id for c in found.creators], "creator"),
-        ranking=RankingWeights(repository).history(),
+        # The filtered product and creator are named even with nothing in the range: the filter form
+        # shows them selected (and keeps them when the dates change).
+        product_names=_names(
+            repository, [p.product_id for p in found.products] + _named(filters.product_id), "product"
+        ),
+        creator_names=_names(
+            repository, [c.creator_id for c in found.creators] + _named(filters.creator_id), "creator"
+        ),
+        ranking=ranking,
+        learning=_learning_effect(repository, filters, ranking.current, today),
     )
+
+
+def _with_product_creator(repository: Repository, filters: Filters) -> Filters:
+    """A product filter without a creator, with the product's creator: a product has one, and its chat
+    figures are that creator's (Figures.chat_figures_scope); the form keeps the filters as asked."""
+    if filters.product_id is None or filters.creator_id is not None:
+        return filters
+    found = repository.get_many([product_ref(filters.product_id)])
+    owners = [product_from_stored(stored).creator_id for stored in found.values()]
+    return filters.model_copy(update={"creator_id": owners[0]}) if owners else filters
+
+
+def _window(repository: Repository, filters: Filters, start: date, end: date) -> Window:
+    found = figures(repository, filters.model_copy(update={"start": start, "end": end}).query())
+    return Window(
+        start=start,
+        end=end,
+        conversations=found.conversations,
+        chat_orders=found.chat_orders,
+        chat_conversion=found.chat_conversion,
+    )
+
+
+def _learning_effect(
+    repository: Repository, filters: Filters, current: WeightsVersion, today: date
+) -> LearningEffect | None:
+    """The current weights' effect on chat conversion (with the dashboard's other filters), when they
+    were learned or rolled back to (version 0, the defaults, changed nothing)."""
+    if current.version == 0 or current.created_at is None:
+        return None
+    since = current.created_at.astimezone(UTC).date()
+    days = min((today - since).days + 1, LEARNING_WINDOW_DAYS)
+    if days < 1:
+        return None
+    return LearningEffect(
+        version=current.version,
+        since=since,
+        before=_window(repository, filters, since - timedelta(days=days), since - timedelta(days=1)),
+        after=_window(repository, filters, since, since + timedelta(days=days - 1)),
+    )
+
+
+def _named(identifier: str | None) -> list[str]:
+    return [] if identifier is None else [identifier]
 
 
 def _names(repository: Repository, ids: Sequence[str], kind: str) -> dict[str, str]:
@@ -279,18 +374,27 @@ def _names(repository: Repository, ids: Sequence[str], kind: str) -> dict[str, s
 
 # CSV export
 
-CREATOR_TABLES = ("products", "daily", "questions")
-ADMIN_TABLES = ("products", "creators", "platforms", "daily")
+CREATOR_TABLES = ("products", "daily", "chats", "questions")
+ADMIN_TABLES = ("products", "creators", "platforms", "daily", "chats")
 
 
 def _rate(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
+def _usd(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list, plus a line feed).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def _safe(cell: Any) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
+    """A cell a spreadsheet shows as text: one starting like a formula, even after spaces (some
+    spreadsheets trim them on import), gets a leading apostrophe."""
     text = "" if cell is None else str(cell)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text.lstrip(" ")[:1] in _FORMULA_STARTS else text
 
 
 def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -341,32 +445,78 @@ def _products_rows(found: Figures, names: Mapping[str, str]) -> tuple[list[str],
 
 
 def _daily_rows(found: Figures) -> tuple[list[str], list[list[Any]]]:
+    """The days' figures; the chat ones (messages, cost, abandoned chats) where the query counts them
+    (Figures.chat_figures_scope: a product's are its creator's; without its creator, zeros, not data)."""
     header = [
         "day",
         "conversations",
-        "messages",
         "chat_orders",
         "traditional_orders",
         f"chat_revenue_{found.currency.lower()}_minor",
         f"traditional_revenue_{found.currency.lower()}_minor",
-        "cost_usd",
-        "abandoned",
     ]
-    rows = [
+    rows: list[list[Any]] = [
         [
             d.day.isoformat(),
             d.conversations,
-            d.messages,
             d.chat_orders,
             d.traditional_orders,
             d.chat_revenue,
             d.traditional_revenue,
-            f"{d.cost_usd:.6f}",
-            d.abandoned,
         ]
         for d in found.daily
     ]
+    if found.chat_figures_scope != ChatFiguresScope.NONE:
+        header += ["messages", "cost_usd", "abandoned"]
+        for row, d in zip(rows, found.daily, strict=True):
+            row += [d.messages, _usd(d.cost_usd), d.abandoned]
     return header, rows
+
+
+def _chats_rows(found: Figures) -> tuple[list[str], list[list[Any]]]:
+    """The chat figures of the query in one row, with whose chats they are (Figures.chat_figures_scope:
+    a seller's, their products' chats) and a column per last step of abandoned chats; empty cells where
+    the query does not count them, rather than zeros."""
+    steps = [*ABANDON_STEPS, UNKNOWN]
+    header = [
+        "chat_figures_scope",
+        "messages",
+        "satisfaction_avg",
+        "satisfaction_count",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "tokens_per_conversation",
+        "cost_per_conversation_usd",
+        "tokens_per_chat_order",
+        "cost_per_chat_order_usd",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "latency_samples",
+        "abandoned",
+        *(f"abandoned_at_{step}" for step in steps),
+    ]
+    if found.chat_figures_scope == ChatFiguresScope.NONE:
+        return header, [[found.chat_figures_scope.value, *([""] * (len(header) - 1))]]
+    row: list[Any] = [
+        found.chat_figures_scope.value,
+        found.messages,
+        _rate(found.satisfaction_avg),
+        found.satisfaction_count,
+        found.input_tokens,
+        found.output_tokens,
+        _usd(found.cost_usd),
+        _rate(found.tokens_per_conversation),
+        _usd(found.cost_per_conversation_usd),
+        _rate(found.tokens_per_chat_order),
+        _usd(found.cost_per_chat_order_usd),
+        found.latency_p50_ms,
+        found.latency_p95_ms,
+        found.latency_samples,
+        found.abandoned,
+        *(found.abandonment_last_step.get(step, 0) for step in steps),
+    ]
+    return header, [row]
 
 
 def _table_name(requested: str | None, allowed: Sequence[str]) -> str:
@@ -387,6 +537,8 @@ def creator_csv(dashboard: CreatorDashboard, table: str | None) -> tuple[str, st
         rows = [[*row, scores.get(row[0], "")] for row in rows]
     elif name == "daily":
         header, rows = _daily_rows(dashboard.figures)
+    elif name == "chats":
+        header, rows = _chats_rows(dashboard.figures)
     else:
         header = ["product_id", "name", "question", "chats"]
         rows = [
@@ -437,6 +589,8 @@ def admin_csv(dashboard: AdminDashboard, table: str | None) -> tuple[str, str]:
             ]
             for p in found.platforms
         ]
+    elif name == "chats":
+        header, rows = _chats_rows(found)
     else:
         header, rows = _daily_rows(found)
     return _file_name(f"talkshop-{name}", dashboard.filters), _csv(header, rows)

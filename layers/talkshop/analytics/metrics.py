@@ -1,8 +1,11 @@
 """Dashboard figures from metric items only: one key query per day of the range, never an event scan.
 
 Definitions (docs/analytics.md has the full list): chat conversion = chat orders / conversations;
-traditional conversion = traditional orders / store visits (storefront page views); AOV = revenue /
-orders in the query's currency; rates are None when nothing divides them.
+traditional conversion = storefront orders / store visits (storefront page views; orders an agent
+placed over ACP had no visit); AOV = revenue / orders in the query's currency; rates are None when
+nothing divides them. The chat figures (messages, LLM usage, reply times, satisfaction, abandonment)
+are read from the headline's items, but a product's from its creator's items: turns, ratings and
+abandoned chats are counted per creator (Figures.chat_figures_scope).
 """
 
 from __future__ import annotations
@@ -37,12 +40,17 @@ def figures(repository: Repository, query: MetricsQuery) -> Figures:
     items = _selected(MetricStore(repository), query)
     headline_scope = _headline_scope(query)
     headline = [item for item in items if item.key.scope == headline_scope]
+    chats = _chat_items(query, items, headline)
     overall = _sum(_canonical(item, query.currency) for item in headline)
-    result = _headline_figures(query, overall)
-    daily: dict[date, list[Sums]] = defaultdict(list)
-    for item in headline:
-        daily[item.key.day].append(_canonical(item, query.currency))
-    result.daily = [_day(day, _sum(daily.get(day, []))) for day in query.days()]
+    storefront = _sum(
+        _canonical(item, query.currency) for item in headline if item.key.platform == STOREFRONT_PLATFORM
+    )
+    chat = _sum(_canonical(item, query.currency) for item in chats)
+    result = _headline_figures(query, overall, chat, storefront.get("traditional_orders", 0))
+    daily, chat_daily = _by_day(headline, query.currency), _by_day(chats, query.currency)
+    result.daily = [
+        _day(day, _sum(daily.get(day, [])), _sum(chat_daily.get(day, []))) for day in query.days()
+    ]
     by_platform: dict[str, list[Sums]] = defaultdict(list)
     for item in headline:
         by_platform[item.key.platform].append(_canonical(item, query.currency))
@@ -50,7 +58,8 @@ def figures(repository: Repository, query: MetricsQuery) -> Figures:
         PlatformFigures(platform=platform, **_money_and_orders(_sum(sums)))
         for platform, sums in sorted(by_platform.items())
     ]
-    result.creators = _creators(items, query.currency)
+    # A product's query reads the product's figures: its creator's items are read for the chat figures only.
+    result.creators = [] if query.product_id is not None else _creators(items, query.currency)
     result.products = _products(items, query.currency)
     return result
 
@@ -63,13 +72,32 @@ def _headline_scope(query: MetricsQuery) -> MetricScope:
     return MetricScope.TOTAL
 
 
+def _chat_items(
+    query: MetricsQuery, items: list[StoredMetric], headline: list[StoredMetric]
+) -> list[StoredMetric]:
+    """The items the chat figures are read from (Figures.chat_figures_scope): the headline's, but a
+    product's are its creator's (none without the creator filter)."""
+    if query.product_id is None:
+        return headline
+    if query.creator_id is None:
+        return []
+    return [item for item in items if item.key.scope == MetricScope.CREATOR.value]
+
+
+def _by_day(items: Iterable[StoredMetric], currency: str) -> dict[date, list[Sums]]:
+    found: dict[date, list[Sums]] = defaultdict(list)
+    for item in items:
+        found[item.key.day].append(_canonical(item, currency))
+    return found
+
+
 def _selected(store: MetricStore, query: MetricsQuery) -> list[StoredMetric]:
     items: list[StoredMetric] = []
     for day in query.days():
         if query.creator_id is None and query.product_id is None:
             items += store.metrics_on(day)
             continue
-        if query.product_id is None:
+        if query.creator_id is not None:
             items += store.metrics_on(day, MetricScope.CREATOR.value, query.creator_id)
         items += store.metrics_on(day, MetricScope.PRODUCT.value, query.creator_id)
     return [
@@ -128,43 +156,49 @@ def _money_and_orders(sums: Mapping[str, int]) -> dict[str, int]:
     }
 
 
-def _headline_figures(query: MetricsQuery, sums: Mapping[str, int]) -> Figures:
+def _headline_figures(
+    query: MetricsQuery, sums: Mapping[str, int], chat: Mapping[str, int], storefront_orders: int
+) -> Figures:
+    """The headline figures of the summed counters, the chat figures of the chat items' (`chat`: the
+    same for all but a product's query; their ratios divide by that scope's conversations and chat
+    orders); the traditional funnel's rates count the orders placed on the storefront only, the one
+    whose visits and carts are counted."""
     conversations = sums.get("conversations", 0)
     chat_orders = sums.get("chat_orders", 0)
-    traditional_orders = sums.get("traditional_orders", 0)
-    cost_usd = sums.get("cost_microusd", 0) / MICRO
-    tokens = sums.get("input_tokens", 0) + sums.get("output_tokens", 0)
-    p50, p95 = _latency_percentiles(sums)
+    cost_usd = chat.get("cost_microusd", 0) / MICRO
+    tokens = chat.get("input_tokens", 0) + chat.get("output_tokens", 0)
+    p50, p95 = _latency_percentiles(chat)
     return Figures(
         query=query,
         currency=query.currency,
         **_money_and_orders(sums),
-        messages=sums.get("messages", 0),
+        messages=chat.get("messages", 0),
         store_visits=sums.get("store_visits", 0),
         traditional_carts=sums.get("traditional_carts", 0),
         chat_conversion=_ratio(chat_orders, conversations),
-        traditional_conversion=_ratio(traditional_orders, sums.get("store_visits", 0)),
-        traditional_cart_conversion=_ratio(traditional_orders, sums.get("traditional_carts", 0)),
+        traditional_conversion=_ratio(storefront_orders, sums.get("store_visits", 0)),
+        traditional_cart_conversion=_ratio(storefront_orders, sums.get("traditional_carts", 0)),
         aov_chat=_ratio(sums.get("chat_revenue", 0), sums.get("chat_orders_in_currency", 0)),
         aov_traditional=_ratio(
             sums.get("traditional_revenue", 0), sums.get("traditional_orders_in_currency", 0)
         ),
         avg_messages_before_purchase=_ratio(sums.get("messages_before_purchase", 0), chat_orders),
-        satisfaction_avg=_ratio(sums.get("satisfaction_sum", 0), sums.get("satisfaction_count", 0)),
-        satisfaction_count=sums.get("satisfaction_count", 0),
-        input_tokens=sums.get("input_tokens", 0),
-        output_tokens=sums.get("output_tokens", 0),
+        satisfaction_avg=_ratio(chat.get("satisfaction_sum", 0), chat.get("satisfaction_count", 0)),
+        satisfaction_count=chat.get("satisfaction_count", 0),
+        input_tokens=chat.get("input_tokens", 0),
+        output_tokens=chat.get("output_tokens", 0),
         cost_usd=cost_usd,
-        tokens_per_conversation=_ratio(tokens, conversations),
-        cost_per_conversation_usd=_ratio(cost_usd, conversations),
-        cost_per_chat_order_usd=_ratio(cost_usd, chat_orders),
+        tokens_per_conversation=_ratio(tokens, chat.get("conversations", 0)),
+        cost_per_conversation_usd=_ratio(cost_usd, chat.get("conversations", 0)),
+        cost_per_chat_order_usd=_ratio(cost_usd, chat.get("chat_orders", 0)),
+        tokens_per_chat_order=_ratio(tokens, chat.get("chat_orders", 0)),
         latency_p50_ms=p50,
         latency_p95_ms=p95,
-        latency_samples=sums.get("latency_samples", 0),
-        abandoned=sums.get("abandoned", 0),
+        latency_samples=chat.get("latency_samples", 0),
+        abandoned=chat.get("abandoned", 0),
         abandonment_last_step={
             name.removeprefix("abandoned_at_"): value
-            for name, value in sorted(sums.items())
+            for name, value in sorted(chat.items())
             if name.startswith("abandoned_at_") and value
         },
         questions_asked=sums.get("questions_asked", 0),
@@ -193,13 +227,13 @@ def _latency_percentiles(sums: Mapping[str, int]) -> tuple[int | None, int | Non
     return found[0], found[1]
 
 
-def _day(day: date, sums: Mapping[str, int]) -> DayFigures:
+def _day(day: date, sums: Mapping[str, int], chat: Mapping[str, int]) -> DayFigures:
     return DayFigures(
         day=day,
         **_money_and_orders(sums),
-        messages=sums.get("messages", 0),
-        cost_usd=sums.get("cost_microusd", 0) / MICRO,
-        abandoned=sums.get("abandoned", 0),
+        messages=chat.get("messages", 0),
+        cost_usd=chat.get("cost_microusd", 0) / MICRO,
+        abandoned=chat.get("abandoned", 0),
     )
 
 

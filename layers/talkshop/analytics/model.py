@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from talkshop.ontology.model import Identifier
 
@@ -20,6 +20,14 @@ DEFAULT_CURRENCY = "EUR"
 # agent buying through the Agentic Commerce Protocol without a chat of ours.
 STOREFRONT_PLATFORM = "storefront"
 AGENT_PLATFORM = "acp"
+
+
+class ChatFiguresScope(StrEnum):
+    """Whose chats a query's chat figures count (Figures.chat_figures_scope)."""
+
+    ALL = "all"  # every chat (of the platform filter)
+    CREATOR = "creator"  # the chats and turns where the filtered creator's products came up
+    NONE = "none"  # a product filter without its creator: not counted, the figures read 0
 
 
 class MetricScope(StrEnum):
@@ -118,8 +126,12 @@ class Figures(BaseModel):
 
     Rates are None when their denominator is zero (nothing to divide), never a made-up 0.
     Scoped to a creator or a product, conversation figures count the chats where their products came
-    up, orders those that bought them and revenue only their lines; LLM usage, latency, satisfaction,
-    abandonment and searches are chat-wide and are reported for the unscoped (or platform) query only.
+    up, orders those that bought them and revenue only their lines. The chat figures (messages, LLM
+    usage and its cost per conversation and order, reply times, satisfaction, abandonment) count the
+    chats and turns of `chat_figures_scope`: scoped to a creator, those where their products came up;
+    a product's are its creator's (a turn, a rating, an abandoned chat is counted per creator, not per
+    product). Searches without results, unanswered and clarifying questions name no product: they are
+    counted for the unscoped query only (`search_figures_counted`).
     """
 
     query: MetricsQuery
@@ -129,12 +141,13 @@ class Figures(BaseModel):
     chat_orders: int = 0
     traditional_orders: int = 0
     # The traditional funnel's entry: storefront visits (store page views and storefront searches)
-    # and carts started outside a chat; traditional conversion is orders over visits.
+    # and carts started outside a chat; traditional conversion is storefront orders over visits (an
+    # order an agent placed over ACP had no visit nor cart: it counts in traditional_orders only).
     store_visits: int = 0
     traditional_carts: int = 0
     chat_conversion: float | None = None  # chat orders / conversations
-    traditional_conversion: float | None = None  # traditional orders / store visits
-    traditional_cart_conversion: float | None = None  # traditional orders / carts started outside chat
+    traditional_conversion: float | None = None  # storefront orders / store visits
+    traditional_cart_conversion: float | None = None  # storefront orders / carts started outside chat
     chat_revenue: int = 0  # minor units of `currency`: conversational revenue
     traditional_revenue: int = 0
     aov_chat: float | None = None
@@ -148,6 +161,7 @@ class Figures(BaseModel):
     tokens_per_conversation: float | None = None
     cost_per_conversation_usd: float | None = None
     cost_per_chat_order_usd: float | None = None
+    tokens_per_chat_order: float | None = None  # LLM tokens (input and output) per chat order
     latency_p50_ms: int | None = None  # upper bound of the histogram bucket holding the median
     latency_p95_ms: int | None = None
     latency_samples: int = 0
@@ -160,3 +174,25 @@ class Figures(BaseModel):
     creators: list[CreatorFigures] = Field(default_factory=list)
     platforms: list[PlatformFigures] = Field(default_factory=list)
     daily: list[DayFigures] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def chat_figures_scope(self) -> ChatFiguresScope:
+        """Whose chats the chat figures count: messages, tokens and cost (and their ratios per
+        conversation and chat order), reply times, satisfaction, abandonment and its last step, and the
+        days' messages, cost and abandoned chats. "all": every chat; "creator": the turns that showed or
+        named the creator's products and the chats where they came up, with a product filter too (then
+        the ratios divide by the creator's conversations and chat orders, not the product's); "none": a
+        product filter without its creator, where they read 0 and a dashboard must not show them."""
+        if self.query.creator_id is not None:
+            return ChatFiguresScope.CREATOR
+        if self.query.product_id is not None:
+            return ChatFiguresScope.NONE
+        return ChatFiguresScope.ALL
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def search_figures_counted(self) -> bool:
+        """Whether searches without results, unanswered and clarifying questions are counted: for the
+        unscoped query only (a turn that found nothing shows no creator's product)."""
+        return self.query.creator_id is None and self.query.product_id is None

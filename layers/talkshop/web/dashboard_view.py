@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
+from talkshop.analytics.aggregate import LATENCY_BOUNDS_MS
 from talkshop.analytics.dashboards import (
     ADMIN_TABLES,
     CREATOR_TABLES,
@@ -18,9 +20,17 @@ from talkshop.analytics.dashboards import (
     AdminDashboard,
     CreatorDashboard,
     Filters,
+    LearningEffect,
+    Window,
 )
 from talkshop.analytics.learning import WeightsHistory, WeightsVersion
-from talkshop.analytics.model import CreatorFigures, Figures, PlatformFigures, ProductFigures
+from talkshop.analytics.model import (
+    ChatFiguresScope,
+    CreatorFigures,
+    Figures,
+    PlatformFigures,
+    ProductFigures,
+)
 from talkshop.search.service import format_price
 from talkshop.web.charts import Chart, Formatter, Series, bar_chart, line_chart, plain_number
 
@@ -39,12 +49,31 @@ PLATFORM_LABELS = {
     "storefront": "Storefront",
     "acp": "Agents (ACP)",
 }
+#: The last steps of abandoned chats (talkshop.analytics.aggregate.ABANDON_STEPS), in words.
 _ABANDONMENT_STEPS = {
-    "browsing": "Browsing",
+    "started": "Right after starting",
+    "chatting": "While chatting",
     "recommended": "After a recommendation",
-    "carted": "With a cart",
-    "checkout": "At checkout",
+    "details": "Reading a product's details",
+    "cart": "With a cart",
+    "unknown": "Unknown step",
 }
+#: Whose chats a scoped dashboard's chat figures count (Figures.chat_figures_scope), in words.
+CREATOR_CHATS_NOTE = (
+    "Satisfaction, API cost and tokens, reply times and abandoned chats count the chats where {whose} "
+    "products came up (a reply counts when it showed or named one of them)."
+)
+PRODUCT_CHATS_NOTE = (
+    " With a product chosen they are still those of all {whose} products: a chat is rated, costed and "
+    "abandoned as a whole, not per product."
+)
+SEARCHES_NOTE = (
+    " Searches without results and unanswered questions show no product: they are counted for all chats only."
+)
+NO_CHATS_NOTE = (
+    "Satisfaction, API cost and tokens, reply times and abandoned chats are counted per creator: choose the "
+    "product's creator too to see theirs."
+)
 
 
 @dataclass(frozen=True)
@@ -87,17 +116,46 @@ def usd(value: float | None) -> str:
     return NONE if value is None else f"${value:,.4f}" if 0 < value < 0.01 else f"${value:,.2f}"
 
 
+def minor_units(amount: float) -> int:
+    """An amount (an average can fall between two minor units) rounded half up, as money is."""
+    return int(Decimal(str(amount)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def money(found: Figures, amount: float | None) -> str:
-    return NONE if amount is None else format_price(round(amount), found.currency)
+    return NONE if amount is None else format_price(minor_units(amount), found.currency)
+
+
+def milliseconds(bound: int | None) -> str:
+    """A latency percentile as the histogram bucket that holds it (the figure is the bucket's upper
+    bound): "1,000 to 2,000 ms"; the last bound also stands for the replies over it, so "over 13,000 ms"."""
+    if bound is None:
+        return NONE
+    if bound not in LATENCY_BOUNDS_MS:
+        return f"≤ {bound:,} ms"
+    index = LATENCY_BOUNDS_MS.index(bound)
+    if index == len(LATENCY_BOUNDS_MS) - 1:
+        return f"over {LATENCY_BOUNDS_MS[index - 1]:,} ms"
+    return f"{LATENCY_BOUNDS_MS[index - 1] if index else 0:,} to {bound:,} ms"
 
 
 def _money_axis(found: Figures) -> Formatter:
-    return lambda value: format_price(round(value), found.currency)
+    return lambda value: format_price(minor_units(value), found.currency)
 
 
 def platform_options(selected: str | None) -> list[Option]:
     return [Option("", "All platforms", selected is None)] + [
         Option(value, PLATFORM_LABELS.get(value, value), value == selected) for value in PLATFORMS
+    ]
+
+
+def named_options(everything: str, names: dict[str, str], selected: str | None) -> list[Option]:
+    """A filter's options: `everything` (no filter), then the named ids by name; the selected id is
+    always one of them, so the form shows the filter the figures have (and keeps it on the next
+    submit) even when nothing of it is in the range."""
+    named = {**({selected: selected} if selected is not None else {}), **names}
+    return [Option("", everything, selected is None)] + [
+        Option(value, label, value == selected)
+        for value, label in sorted(named.items(), key=lambda item: (item[1].casefold(), item[0]))
     ]
 
 
@@ -191,7 +249,10 @@ def headline(found: Figures) -> list[Tile]:
         Tile(
             "Conversion chat → purchase",
             percent(found.chat_conversion),
-            f"Shop (visit → purchase): {percent(found.traditional_conversion)}",
+            # Store visits are not a creator's or a product's: scoped, the shop's funnel starts at the cart.
+            f"Shop (visit → purchase): {percent(found.traditional_conversion)}"
+            if found.query.creator_id is None and found.query.product_id is None
+            else f"Shop (cart → purchase): {percent(found.traditional_cart_conversion)}",
         ),
         Tile(
             "Average order, chat",
@@ -212,28 +273,42 @@ def headline(found: Figures) -> list[Tile]:
     ]
 
 
+def chat_note(found: Figures, whose: str) -> str:
+    """Whose chats the cost, satisfaction, reply time and abandonment tiles count, when not every chat's
+    (empty then); `whose` names the creator ("your", "this creator's")."""
+    if found.chat_figures_scope == ChatFiguresScope.ALL:
+        return ""
+    if found.chat_figures_scope == ChatFiguresScope.NONE:
+        return NO_CHATS_NOTE
+    note = CREATOR_CHATS_NOTE.format(whose=whose)
+    if found.query.product_id is not None:
+        note += PRODUCT_CHATS_NOTE.format(whose=whose)
+    return note + SEARCHES_NOTE
+
+
 @dataclass(frozen=True)
 class DashboardPage:
-    """What both dashboards show: headline tiles, charts, the products' table, the CSV links and the
-    platform filter's options."""
+    """What both dashboards show: headline tiles, the chat figures' tiles (cost and satisfaction, reply
+    times and abandonment; none where the query does not count them), charts, the products' table, the
+    CSV links, the product and platform filters' options, and, when the figures are scoped to a
+    creator or product, the note saying whose chats the chat figures count."""
 
     tiles: list[Tile]
+    cost: list[Tile]
+    health: list[Tile]
     charts: list[Chart]
     columns: Sequence[str]
     rows: list[ProductRow]
     downloads: list[Download]
     platforms: list[Option]
-
-
-@dataclass(frozen=True)
-class CreatorPage(DashboardPage):
     product_options: list[Option]
+    chat_note: str
 
 
-def creator_page(dashboard: CreatorDashboard) -> CreatorPage:
+def creator_page(dashboard: CreatorDashboard) -> DashboardPage:
     found = dashboard.figures
     names = {p.product_id: p.name for p in dashboard.products}
-    top = _top(found.products)
+    top = _top([p for p in found.products if p.recommendations or p.chat_purchases])
     charts = trend_charts(found)
     charts.append(
         bar_chart(
@@ -253,21 +328,22 @@ def creator_page(dashboard: CreatorDashboard) -> CreatorPage:
             [p.name for p in scored],
             [Series("Score (of 100)", [p.understanding.score for p in scored])],
             label_header="Product",
+            empty_text="No products to score yet.",
         )
     )
+    charts += _chat_charts(found)
     filters = dashboard.filters
-    return CreatorPage(
+    return DashboardPage(
         tiles=headline(found),
+        cost=_cost_tiles(found),
+        health=_health_tiles(found),
         charts=charts,
         columns=PRODUCT_COLUMNS,
         rows=product_rows(found, names),
         downloads=downloads(CREATOR_API, filters, CREATOR_TABLES),
-        product_options=[Option("", "All my products", filters.product_id is None)]
-        + [
-            Option(product_id, name, product_id == filters.product_id)
-            for product_id, name in dashboard.product_names.items()
-        ],
+        product_options=named_options("All my products", dashboard.product_names, filters.product_id),
         platforms=platform_options(filters.platform),
+        chat_note=chat_note(found, "your"),
     )
 
 
@@ -302,14 +378,14 @@ def creator_href(creator_id: str, filters: Filters) -> str:
 @dataclass(frozen=True)
 class AdminPage(DashboardPage):
     periods: list[Tile]
-    cost: list[Tile]
-    health: list[Tile]
     figure_columns: Sequence[str]
     creators: list[Row]
+    creators_empty: str  # what the creators' table says when it has no row
     platform_rows: list[Row]
     creator_options: list[Option]
     weights_columns: Sequence[str]
     weights_rows: list[Row]
+    learning: list[Tile]  # chat conversion since the current learned weights, and before them
 
 
 def admin_page(dashboard: AdminDashboard) -> AdminPage:
@@ -328,7 +404,7 @@ def admin_page(dashboard: AdminDashboard) -> AdminPage:
     )
     charts.append(
         bar_chart(
-            "Top creators by revenue, chat vs traditional",
+            "Top creators by chat revenue, chat vs traditional",
             [dashboard.creator_names.get(c.creator_id, c.creator_id) for c in creators[:TOP]],
             [
                 Series("Chat", [c.chat_revenue for c in creators[:TOP]]),
@@ -338,20 +414,7 @@ def admin_page(dashboard: AdminDashboard) -> AdminPage:
             label_header="Creator",
         )
     )
-    charts.append(
-        line_chart(
-            "API cost per day (USD)", _days(found), [Series("Cost", [d.cost_usd for d in found.daily])], usd
-        )
-    )
-    steps = sorted(found.abandonment_last_step.items(), key=lambda item: (-item[1], item[0]))
-    charts.append(
-        bar_chart(
-            "Abandoned chats by last step",
-            [_ABANDONMENT_STEPS.get(step, step.replace("_", " ").capitalize()) for step, _ in steps],
-            [Series("Chats", [count for _, count in steps])],
-            label_header="Last step",
-        )
-    )
+    charts += _chat_charts(found)
     weights_rows: list[Row] = []
     if dashboard.ranking is not None:
         charts.append(_weights_chart(dashboard.ranking))
@@ -359,6 +422,7 @@ def admin_page(dashboard: AdminDashboard) -> AdminPage:
     return AdminPage(
         weights_columns=WEIGHTS_COLUMNS,
         weights_rows=weights_rows,
+        learning=_learning_tiles(dashboard.learning),
         periods=[
             Tile(
                 f"Conversations {p.label.lower()}",
@@ -368,27 +432,9 @@ def admin_page(dashboard: AdminDashboard) -> AdminPage:
             for p in dashboard.periods
         ],
         tiles=headline(found),
-        cost=[
-            Tile(
-                "API cost",
-                usd(found.cost_usd),
-                f"{plain_number(found.input_tokens + found.output_tokens)} tokens",
-            ),
-            Tile("Cost per conversation", usd(found.cost_per_conversation_usd)),
-            Tile("Cost per chat order", usd(found.cost_per_chat_order_usd)),
-            Tile(
-                "Satisfaction",
-                NONE if found.satisfaction_avg is None else f"{found.satisfaction_avg:.1f} / 5",
-                f"{plain_number(found.satisfaction_count)} ratings",
-            ),
-        ],
-        health=[
-            Tile("Reply time p50", NONE if found.latency_p50_ms is None else f"{found.latency_p50_ms:,} ms"),
-            Tile("Reply time p95", NONE if found.latency_p95_ms is None else f"{found.latency_p95_ms:,} ms"),
-            Tile("Abandoned chats", plain_number(found.abandoned)),
-            Tile("Searches with no result", plain_number(found.no_result_searches)),
-            Tile("Unanswered questions", plain_number(found.unanswered_questions)),
-        ],
+        cost=_cost_tiles(found),
+        health=_health_tiles(found),
+        chat_note=chat_note(found, "this creator's"),
         charts=charts,
         columns=PRODUCT_COLUMNS,
         rows=product_rows(found, dashboard.product_names, dashboard.creator_names),
@@ -401,24 +447,119 @@ def admin_page(dashboard: AdminDashboard) -> AdminPage:
             )
             for c in creators
         ],
+        # A product's figures are read from its own counters, which have no creator rows.
+        creators_empty="The product filter shows its creator's figures in the products table."
+        if dashboard.filters.product_id is not None
+        else "No creator sold or was talked about in this period.",
         platform_rows=[
             Row(PLATFORM_LABELS.get(p.platform, p.platform), None, _figure_cells(found, p))
             for p in sorted(found.platforms, key=lambda p: (-p.conversations, p.platform))
         ],
-        creator_options=[Option("", "All creators", dashboard.filters.creator_id is None)]
-        + [
-            Option(creator_id, name, creator_id == dashboard.filters.creator_id)
-            for creator_id, name in sorted(
-                dashboard.creator_names.items(), key=lambda item: item[1].casefold()
-            )
-        ],
+        product_options=named_options("All products", dashboard.product_names, dashboard.filters.product_id),
+        creator_options=named_options("All creators", dashboard.creator_names, dashboard.filters.creator_id),
         downloads=downloads(ADMIN_API, dashboard.filters, ADMIN_TABLES),
         platforms=platform_options(dashboard.filters.platform),
     )
 
 
+def _chat_charts(found: Figures) -> list[Chart]:
+    """The charts of the chat figures, where the query counts them: API cost per day, abandoned chats
+    by last step."""
+    if found.chat_figures_scope == ChatFiguresScope.NONE:
+        return []
+    steps = sorted(found.abandonment_last_step.items(), key=lambda item: (-item[1], item[0]))
+    return [
+        line_chart(
+            "API cost per day (USD)", _days(found), [Series("Cost", [d.cost_usd for d in found.daily])], usd
+        ),
+        bar_chart(
+            "Abandoned chats by last step",
+            [_step_words(step) for step, _ in steps],
+            [Series("Chats", [count for _, count in steps])],
+            label_header="Last step",
+        ),
+    ]
+
+
+def _cost_tiles(found: Figures) -> list[Tile]:
+    if found.chat_figures_scope == ChatFiguresScope.NONE:
+        return []
+    return [
+        Tile(
+            "API cost",
+            usd(found.cost_usd),
+            f"{plain_number(found.input_tokens + found.output_tokens)} tokens",
+        ),
+        Tile(
+            "Cost per conversation",
+            usd(found.cost_per_conversation_usd),
+            f"{number(found.tokens_per_conversation)} tokens",
+        ),
+        Tile(
+            "Cost per chat order",
+            usd(found.cost_per_chat_order_usd),
+            f"{number(found.tokens_per_chat_order)} tokens",
+        ),
+        Tile(
+            "Satisfaction",
+            NONE if found.satisfaction_avg is None else f"{found.satisfaction_avg:.1f} / 5",
+            f"{plain_number(found.satisfaction_count)} ratings",
+        ),
+    ]
+
+
+def _health_tiles(found: Figures) -> list[Tile]:
+    if found.chat_figures_scope == ChatFiguresScope.NONE:
+        return []
+    tiles = [
+        Tile("Reply time p50", milliseconds(found.latency_p50_ms)),
+        Tile(
+            "Reply time p95",
+            milliseconds(found.latency_p95_ms),
+            f"{plain_number(found.latency_samples)} replies",
+        ),
+        Tile("Abandoned chats", plain_number(found.abandoned), _most_common_step(found)),
+    ]
+    if found.search_figures_counted:
+        tiles += [
+            Tile("Searches with no result", plain_number(found.no_result_searches)),
+            Tile("Unanswered questions", plain_number(found.unanswered_questions)),
+        ]
+    return tiles
+
+
+def _most_common_step(found: Figures) -> str:
+    """Where abandoned chats were left most often (ties by step name), or nothing without any."""
+    if not found.abandonment_last_step:
+        return ""
+    step, _ = min(found.abandonment_last_step.items(), key=lambda item: (-item[1], item[0]))
+    return f"Most often: {_step_words(step).lower()}"
+
+
+def _step_words(step: str) -> str:
+    return _ABANDONMENT_STEPS.get(step, step.replace("_", " ").capitalize())
+
+
 WEIGHTS_COLUMNS = ("Why", "Since", "Purchased", "Dismissed")
 _WEIGHT_REASONS = {"default": "Defaults", "learned": "Learned from outcomes", "rollback": "Rolled back"}
+
+
+def _learning_tiles(effect: LearningEffect | None) -> list[Tile]:
+    if effect is None:
+        return []
+
+    def tile(label: str, window: Window) -> Tile:
+        return Tile(
+            label,
+            percent(window.chat_conversion),
+            f"{plain_number(window.chat_orders)} chat orders of {plain_number(window.conversations)} chats, "
+            f"{window.start.isoformat()} to {window.end.isoformat()}",
+        )
+
+    return [
+        tile(f"Chat conversion with version {effect.version}", effect.after),
+        tile("As many days before", effect.before),
+    ]
 
 
 def _weights_chart(ranking: WeightsHistory) -> Chart:

@@ -33,7 +33,7 @@ from talkshop.web.dashboard_view import (
     ADMIN_PATH,
     CREATOR_PATH,
     AdminPage,
-    CreatorPage,
+    DashboardPage,
     admin_page,
     creator_page,
 )
@@ -78,7 +78,7 @@ def _dashboard_page(path: str, template: str, build: Callable[[Principal, Filter
 
 @router.get(CREATOR_PATH)
 def seller_dashboard() -> Response[str]:
-    def build(principal: Principal, filters: Filters) -> tuple[CreatorDashboard, CreatorPage]:
+    def build(principal: Principal, filters: Filters) -> tuple[CreatorDashboard, DashboardPage]:
         dashboard = creator_dashboard(repository(), principal, filters)
         return dashboard, creator_page(dashboard)
 
