@@ -304,6 +304,18 @@ def test_a_step_error_reaches_the_state_through_a_states_catch() -> None:
     assert crashed.code == "checkout_error"
 
 
+def test_an_execution_that_ended_in_the_failed_state_is_its_failure_not_a_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The flow's `Failed` state ends the execution with the failure's code as Error, its message as
+    Cause: a declined card is a payment_declined failure, not an unexpected error in the log."""
+    declined = failure_from_states_error(
+        {"Error": "payment_declined", "Cause": "The test card was declined."}
+    )
+    assert (declined.code, declined.message) == ("payment_declined", "The test card was declined.")
+    assert "unexpectedly" not in caplog.text
+
+
 def test_a_crash_reaches_the_caller_without_its_trace() -> None:
     cause = json.dumps(
         {

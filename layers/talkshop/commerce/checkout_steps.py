@@ -24,6 +24,7 @@ events are another; a failed checkout's record and its `checkout_failed` event a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -128,10 +129,18 @@ class CheckoutStepError(Exception):
         return Failure(code=self.code, message=self.message)
 
 
+# The Error of an execution that ended in the flow's own `Failed` state: the failure's code (the Cause is
+# its message). Lambda and Step Functions name theirs otherwise (CheckoutStepError, States.Timeout...).
+_FAILURE_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
 def failure_from_states_error(error: Mapping[str, Any]) -> Failure:
-    """A Step Functions error ({"Error": name, "Cause": text}) as the checkout's Failure. A Lambda's
-    Cause is {"errorMessage": ...}; ours carry JSON with the code (see CheckoutStepError.__str__)."""
+    """A Step Functions error ({"Error": name, "Cause": text}) as the checkout's Failure: the flow's own
+    `Failed` state gives the code and message; a Lambda's Cause is {"errorMessage": ...}, ours carrying
+    JSON with the code (see CheckoutStepError.__str__)."""
     name, cause = str(error.get("Error", "")), str(error.get("Cause", ""))
+    if _FAILURE_CODE.match(name):
+        return Failure(code=name, message=cause)
     try:
         message = json.loads(cause).get("errorMessage", cause)
         detail = json.loads(message)
