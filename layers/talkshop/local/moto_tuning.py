@@ -23,8 +23,9 @@ Queries: moto answers every Query by sorting *all* the table's items, comparing 
 objects (a Decimal or str conversion per comparison), then keeping the partition asked for. Each
 query cost time in proportion to the whole table, so a local run slowed down as its events and
 metric items piled up. The patch keeps the order moto sorts in but compares the keys' plain values,
-each converted once, and a base-table query sorts only the partition it asks for (moto would keep
-exactly those items). Index queries still read every item, as moto does.
+each converted once; a base-table query sorts only the partition it asks for (moto would keep
+exactly those items), and an index query gets, unsorted, only the items whose index hash key is the
+one it asks for (moto keeps no others, and sorts what it keeps by the index's keys itself).
 """
 
 from __future__ import annotations
@@ -181,8 +182,23 @@ def _key_order(item: Item) -> Any:
     )
 
 
-# The partition a base-table query on this thread asks for: (table, hash key).
+# What a query on this thread asks for: `partition` (table, hash key) for a base-table query, `index_keys`
+# (table, [(attribute, value)]) for an index query's hash key conditions.
 _querying = threading.local()
+
+
+def _every_item(table: Table) -> list[Item]:
+    if table.range_key_attr:
+        return [item for hash_set in table.items.values() for item in hash_set.values()]
+    return list(table.items.values())  # type: ignore[arg-type]
+
+
+def _has(item: Item, name: str, value: DynamoType) -> bool:
+    found = item.attrs.get(name)
+    if found is None or found.type != value.type:
+        return False
+    # Strings compare as they are (index keys here are strings); other types as DynamoType compares them.
+    return bool(found.value == value.value) if value.type == "S" else found == value
 
 
 def _install_partition_queries() -> None:
@@ -194,12 +210,14 @@ def _install_partition_queries() -> None:
     @functools.wraps(original_query)
     def query(self: Table, *args: Any, **kwargs: Any) -> Any:
         asked = signature.bind(self, *args, **kwargs).arguments
-        base_table = asked.get("index_name") is None and asked["hash_key"] is not None
+        on_index = asked.get("index_name") is not None
+        base_table = not on_index and asked["hash_key"] is not None
         _querying.partition = (self, asked["hash_key"]) if base_table else None
+        _querying.index_keys = (self, list(asked.get("hash_key_conditions") or [])) if on_index else None
         try:
             return original_query(self, *args, **kwargs)
         finally:
-            _querying.partition = None
+            _querying.partition = _querying.index_keys = None
 
     def all_items(self: Table) -> list[Item]:
         partition = getattr(_querying, "partition", None)
@@ -209,12 +227,14 @@ def _install_partition_queries() -> None:
             if found is None:
                 return []
             return sorted(found.values(), key=_key_order) if self.range_key_attr else [found]
-        everything = (
-            [item for hash_set in self.items.values() for item in hash_set.values()]
-            if self.range_key_attr
-            else list(self.items.values())
-        )
-        return sorted(everything, key=_key_order)  # type: ignore[arg-type]
+        index_keys = getattr(_querying, "index_keys", None)
+        if index_keys is not None and index_keys[0] is self:
+            # An index query keeps the items with its hash key values and sorts them itself.
+            conditions = index_keys[1]
+            return [
+                item for item in _every_item(self) if all(_has(item, *condition) for condition in conditions)
+            ]
+        return sorted(_every_item(self), key=_key_order)
 
     setattr(query, _PATCHED, True)
     Table.query = query  # type: ignore[method-assign]
