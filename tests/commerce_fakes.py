@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from talkshop.advisor.model import ConversationSession
 from talkshop.advisor.store import ConversationStore
@@ -184,6 +185,28 @@ _REQUESTS = (
 
 
 @contextmanager
+def _one_call_at_a_time(owner: type, names: tuple[str, ...]) -> Iterator[None]:
+    """While inside: the `names` methods of `owner` run whole, one call at a time across threads."""
+    lock = threading.RLock()
+    originals: dict[str, Callable[..., Any]] = {name: getattr(owner, name) for name in names}
+
+    def serialised(original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(*args, **kwargs)
+
+        return call
+
+    for name, original in originals.items():
+        setattr(owner, name, serialised(original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(owner, name, original)
+
+
+@contextmanager
 def atomic_moto() -> Iterator[None]:
     """Each DynamoDB request handled whole before the next, as DynamoDB serialises writes to an item.
 
@@ -191,24 +214,21 @@ def atomic_moto() -> Iterator[None]:
     back a copy of the whole table), so threads racing through it see states DynamoDB never shows. The
     race between our read and our conditional write, which is what the tests are about, stays real.
     """
-    lock = threading.RLock()
-    backend = dynamodb_models.DynamoDBBackend
-    originals: dict[str, Callable[..., Any]] = {name: getattr(backend, name) for name in _REQUESTS}
-
-    def serialised(original: Callable[..., Any]) -> Callable[..., Any]:
-        def request(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return original(*args, **kwargs)
-
-        return request
-
-    for name, original in originals.items():
-        setattr(backend, name, serialised(original))
-    try:
+    with _one_call_at_a_time(dynamodb_models.DynamoDBBackend, _REQUESTS):
         yield
-    finally:
-        for name, original in originals.items():
-            setattr(backend, name, original)
+
+
+@contextmanager
+def metrics_one_call_at_a_time() -> Iterator[None]:
+    """Powertools' metrics added and flushed one call at a time, for handlers run concurrently in one process.
+
+    On Lambda a process serves one invocation at a time, so its one metric set is never shared. Handlers
+    racing in one test process would add to the set while another invocation flushes it ("dictionary
+    changed size during iteration") or flush a set another just emptied ("Must contain at least one
+    metric"), and fail a step that succeeded. Invocations still flush each other's metrics.
+    """
+    with _one_call_at_a_time(AmazonCloudWatchEMFProvider, ("add_metric", "flush_metrics")):
+        yield
 
 
 def at(year: int, month: int, day: int) -> datetime:

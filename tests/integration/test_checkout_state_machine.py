@@ -47,7 +47,7 @@ from talkshop.data.repository import Repository
 from talkshop.errors import TalkshopError
 from talkshop.local import lambdas, stepfunctions
 from talkshop.settings import get_settings
-from tests.commerce_fakes import add_product, atomic_moto, new_shopper, stock_of
+from tests.commerce_fakes import add_product, atomic_moto, metrics_one_call_at_a_time, new_shopper, stock_of
 
 
 @pytest.fixture
@@ -200,7 +200,7 @@ def test_a_transient_payment_failure_is_retried_and_charges_once(
     assert stock_of(repository, "pro-racket") == 2
 
 
-# Powertools' metrics object is one per process: concurrent in-process invocations flush each other's.
+# Powertools' metrics are one set per process: concurrent in-process invocations flush each other's.
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_fifty_buyers_racing_for_the_last_five_units_get_exactly_five_orders(
     repository: Repository, checkout_machine: str
@@ -226,7 +226,7 @@ def test_fifty_buyers_racing_for_the_last_five_units_get_exactly_five_orders(
         except TalkshopError as error:
             return error.code
 
-    with atomic_moto(), ThreadPoolExecutor(max_workers=50) as pool:
+    with atomic_moto(), metrics_one_call_at_a_time(), ThreadPoolExecutor(max_workers=50) as pool:
         outcomes = dict(zip(buyers, pool.map(buy, buyers), strict=True))
 
     winners = {buyer for buyer, outcome in outcomes.items() if isinstance(outcome, Order)}
