@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -62,14 +62,17 @@ def raw_events(table: Any) -> list[Event]:
     )
 
 
-def _platform(event: Event) -> str:
-    """Where an event happened: a chat's platform; the storefront or an agent for what no chat did."""
+def _platform(event: Event, chat_platforms: Mapping[str, str]) -> str:
+    """Where an event happened: the storefront or an agent for what no chat did; a chat's cart add on the
+    platform its chat started on (`chat_platforms`, chat id -> platform, from conversation_started);
+    any other chat event where it says it happened."""
     if event.type == EventType.ORDER_PLACED:
         return AGENT_PLATFORM if event.payload.get("agent_id") else STOREFRONT_PLATFORM
     if event.type == EventType.STORE_VIEWED:
         return STOREFRONT_PLATFORM
-    if event.type == EventType.ADDED_TO_CART and not event.payload.get("session_id"):
-        return STOREFRONT_PLATFORM
+    if event.type == EventType.ADDED_TO_CART:
+        chat = event.payload.get("session_id")
+        return chat_platforms.get(str(chat), UNKNOWN) if chat else STOREFRONT_PLATFORM
     return str(event.payload.get("platform") or UNKNOWN)
 
 
@@ -88,12 +91,12 @@ def _first_of_each(events: Iterable[Event], key: Callable[[Event], Any]) -> list
 class _Sale:
     """One order, or the part of it that a creator or product filter selects."""
 
-    def __init__(self, event: Event, lines: list[dict[str, Any]]) -> None:
+    def __init__(self, event: Event, lines: list[dict[str, Any]], platform: str) -> None:
         self.event = event
         self.lines = lines
         self.chat = event.type == EventType.ORDER_PLACED_FROM_CHAT
         self.currency = event.payload.get("currency")
-        self.platform = _platform(event)
+        self.platform = platform
         self.day = _day(event)
 
     def amount(self, whole_order: bool) -> int:
@@ -109,10 +112,18 @@ class Recompute:
 
     def __init__(self, events: Sequence[Event]) -> None:
         self.events = list(events)
+        self.chat_platforms = {
+            event.subject.id: str(event.payload.get("platform") or UNKNOWN)
+            for event in self.events
+            if event.type == EventType.CONVERSATION_STARTED
+        }
+
+    def platform(self, event: Event) -> str:
+        return _platform(event, self.chat_platforms)
 
     def figures(self, query: MetricsQuery) -> Figures:
         def wanted(event: Event) -> bool:
-            return query.start <= _day(event) <= query.end and query.platform in (None, _platform(event))
+            return query.start <= _day(event) <= query.end and query.platform in (None, self.platform(event))
 
         def of(*types: EventType) -> list[Event]:
             return [event for event in self.events if event.type in types and wanted(event)]
@@ -131,7 +142,11 @@ class Recompute:
         # no chat led to. Scoped to a creator or product, an order counts if it holds their lines, and
         # its revenue is those lines'.
         sales = [
-            _Sale(event, [line for line in event.payload.get("lines") or [] if line_matches(line)])
+            _Sale(
+                event,
+                [line for line in event.payload.get("lines") or [] if line_matches(line)],
+                self.platform(event),
+            )
             for event in self.events
             if wanted(event)
             and (
@@ -367,13 +382,12 @@ class Recompute:
             )
         return days
 
-    @staticmethod
     def _platforms(
-        conversations: list[Event], sales: list[_Sale], scoped: bool, currency: str
+        self, conversations: list[Event], sales: list[_Sale], scoped: bool, currency: str
     ) -> list[PlatformFigures]:
         found: dict[str, PlatformFigures] = {}
         for event in conversations:
-            platform = _platform(event)
+            platform = self.platform(event)
             found.setdefault(platform, PlatformFigures(platform=platform)).conversations += 1
         for sale in sales:
             row = found.setdefault(sale.platform, PlatformFigures(platform=sale.platform))

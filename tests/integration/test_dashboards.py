@@ -422,3 +422,19 @@ def test_the_understanding_score_tells_nothing_of_another_creators_unpublished_p
     ]
     assert any("secret-draft" in s.text and "not in the catalog" in s.text for s in draft.suggestions)
     assert not any("own-draft" in s.text for s in draft.suggestions)  # the creator's own draft exists
+
+
+def test_a_chat_turns_cart_counts_on_the_chats_platform(repository: Repository) -> None:
+    """"buy aero-lite" in a ChatGPT chat: its cart add and its order are ChatGPT's, so the product's
+    funnel under that platform goes from the cart to the purchase."""
+    shop = Shop(repository, shop_products(repository))
+    ana, _ = shop.new_shopper()
+    chat = shop.new_chat(ana, platform="chatgpt")
+    shop.send(ana, chat, "is aero-lite good for beginners?")
+    shop.buy(ana, chat, "aero-lite")
+    rebuild(repository)
+    today = utc_now().date()
+
+    figures = get(ADMIN_API, ADMIN_KEY, f"from={today}&to={today}&platform=chatgpt").json()["figures"]
+    aero = next(product for product in figures["products"] if product["product_id"] == "aero-lite")
+    assert (aero["chat_cart_adds"], aero["chat_purchases"], aero["click_to_purchase"]) == (1, 1, 1.0)

@@ -702,7 +702,7 @@ class ChatService(ChatSessions):
                 self.carts.store.stage_offer(work, updated.id, offered_code, self.clock())
             if cart is not None:
                 # The turn replaces the chat itself (with the carted product), so the cart service must not.
-                self.carts.stage_chat_cart(work, cart, None)
+                self.carts.stage_chat_cart(work, cart, loaded, chat_records_carted=True)
         work.commit()
 
     def _chat_cart(

@@ -253,11 +253,16 @@ class CartService:
             updated_at=now,
         )
 
-    def stage_chat_cart(self, work: UnitOfWork, cart: Cart, session: LoadedSession | None) -> None:
-        """The chat's cart created, with its added_to_cart event and, given the chat as read, the product
-        among the chat's carted ones (a chat turn that replaces the chat itself passes None)."""
+    def stage_chat_cart(
+        self, work: UnitOfWork, cart: Cart, session: LoadedSession, *, chat_records_carted: bool = False
+    ) -> None:
+        """The chat's cart created, with its added_to_cart event (on the chat's platform) and the product
+        among the chat's carted ones, unless the caller replaces the chat itself (`chat_records_carted`:
+        a chat turn, which cannot write the same chat twice in one transaction)."""
         self.store.carts.stage_create(work, cart, cart.created_at)
-        self._stage_carted(work, cart, cart.lines[0], cart.lines[0].quantity, session)
+        self._stage_carted(
+            work, cart, cart.lines[0], cart.lines[0].quantity, session, update_chat=not chat_records_carted
+        )
 
     # Checkout support
 
@@ -355,10 +360,17 @@ class CartService:
         return changed
 
     def _stage_carted(
-        self, work: UnitOfWork, cart: Cart, line: CartLine, added: int, session: LoadedSession | None
+        self,
+        work: UnitOfWork,
+        cart: Cart,
+        line: CartLine,
+        added: int,
+        session: LoadedSession | None,
+        *,
+        update_chat: bool = True,
     ) -> None:
         """The added_to_cart event (`quantity`: the units added; `line_quantity`: the line's now) and,
-        for a chat's cart, the product among the chat's carted ones."""
+        for a chat's cart, the product among the chat's carted ones (with `update_chat`)."""
         now = self.clock()
         work.record_event(
             commerce_event(
@@ -378,7 +390,7 @@ class CartService:
                 platform=session.session.platform.value if session is not None else None,
             )
         )
-        if session is not None and line.product_id not in session.session.carted_products:
+        if update_chat and session is not None and line.product_id not in session.session.carted_products:
             carted = [*session.session.carted_products, line.product_id]
             self.conversations.stage_replace(
                 work, session, session.session.model_copy(update={"carted_products": carted})
