@@ -334,7 +334,7 @@ class Recompute:
             1
             for event in messages
             if event.payload.get("intent") in ("discover", "refine")
-            and event.payload.get("products_shown") == 0
+            and event.payload["products_found"] == 0  # what the turn's search found, not the cards left
         ) + sum(
             1
             for event in of(EventType.STORE_VIEWED)

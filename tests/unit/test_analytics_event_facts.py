@@ -7,11 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from talkshop.advisor.chat_api import FeedbackRequest, StartChatRequest
+from talkshop.advisor.engine import RulesAdvisor
 from talkshop.advisor.model import Platform
 from talkshop.advisor.service import ChatService
+from talkshop.advisor.store import ConversationStore
+from talkshop.analytics.aggregate import fold
 from talkshop.auth import ANONYMOUS
+from talkshop.data.repository import Repository
 from talkshop.ontology.model import EventType
 from tests.conftest import FakeClock
+from tests.unit.advisor_demo import demo_catalog, products_by_id
 
 # The chat service on moto with the scripted engine, as its own tests build it.
 from tests.unit.test_chat_service import RACKET, chats, engine, say, shopper  # noqa: F401
@@ -74,3 +79,23 @@ def test_an_abandoned_chat_says_how_far_it_got(chats: ChatService, clock: FakeCl
 
     racket = chats.catalog.products([RACKET])[RACKET]
     assert (creators(quiet), creators(shown)) == ([], [racket.creator_id])
+
+
+def test_a_search_that_finds_nothing_counts_though_its_cards_stay_on_screen(
+    repository: Repository, clock: FakeClock
+) -> None:
+    """The rules engine over the demo catalog: "cheaper" past the cheapest racket finds nothing and keeps
+    the earlier cards; its message_sent says what it found, and it counts as a search without results."""
+    catalog = demo_catalog(list(products_by_id().values()))
+    rules = ChatService(ConversationStore(repository, clock), catalog, RulesAdvisor(catalog, clock), clock)
+    session_id = rules.start(StartChatRequest(user_id="ana"), ANONYMOUS).id
+    for message in ("a padel racket for a beginner", "cheaper", "cheaper"):
+        say(rules, session_id, message)
+
+    sent = [e for e in rules.store.events_of(session_id) if e.type == EventType.MESSAGE_SENT]
+    found_first, found_nothing = sent[0], sent[-1]
+    assert found_first.payload["products_found"] > 0
+    assert found_nothing.payload["products_shown"] > 0
+    assert found_nothing.payload["products_found"] == 0
+    counted = [{name for counts in fold(event).counts.values() for name in counts} for event in sent]
+    assert ["no_result_searches" in names for names in (counted[0], counted[-1])] == [False, True]

@@ -771,6 +771,8 @@ class ChatService(ChatSessions):
                     "output_tokens": reply.usage.output_tokens,
                     "cost_usd": reply.usage.cost_usd,
                     "products_shown": len(session.shown_products),
+                    # What this turn's search found: a search that finds nothing keeps the cards on screen.
+                    "products_found": len(recommendations),
                 },
             )
         ]

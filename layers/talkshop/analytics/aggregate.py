@@ -129,7 +129,8 @@ def _message_sent(event: Event, result: Fold) -> None:
             result.add(key, "latency_samples")
             result.add(key, latency_bucket(int(latency)))
     intent = payload.get("intent")
-    if intent in SEARCH_INTENTS and payload.get("products_shown") == 0:
+    # Events recorded before `products_found` existed say only how many cards were on screen.
+    if intent in SEARCH_INTENTS and payload.get("products_found", payload.get("products_shown")) == 0:
         result.add(total, "no_result_searches")
     if intent in UNANSWERED_INTENTS:
         result.add(total, "unanswered")
