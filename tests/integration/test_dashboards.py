@@ -130,6 +130,8 @@ def test_who_may_read_the_dashboards(keys: Keys, shop: Shop) -> None:
     ("query", "code"),
     [
         ("from=2026-13-01", "invalid_date"),
+        ("to=0001-01-05", "invalid_date"),  # the default range would start before the first day
+        ("from=9999-12-31&to=9999-12-31", "invalid_date"),  # the questions read up to the next day
         ("from=2026-11-10&to=2026-11-01", "invalid_date_range"),
         ("from=2024-01-01&to=2026-01-01", "invalid_date_range"),
         ("platform=myspace", "invalid_platform"),
@@ -425,7 +427,7 @@ def test_the_understanding_score_tells_nothing_of_another_creators_unpublished_p
 
 
 def test_a_chat_turns_cart_counts_on_the_chats_platform(repository: Repository) -> None:
-    """"buy aero-lite" in a ChatGPT chat: its cart add and its order are ChatGPT's, so the product's
+    """A "buy aero-lite" in a ChatGPT chat: its cart add and its order are ChatGPT's, so the product's
     funnel under that platform goes from the cart to the purchase."""
     shop = Shop(repository, shop_products(repository))
     ana, _ = shop.new_shopper()

@@ -40,6 +40,8 @@ from talkshop.ontology.model import Identifier, ThingType
 from talkshop.privacy import AnalyticsConsent
 
 DEFAULT_DAYS = 30
+#: The days a filter may name: far enough from date's limits that a range's arithmetic stays in bounds.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 TOP = 10
 #: Platforms a filter may name: the chat platforms, and where orders without a chat come from.
 PLATFORMS = (*(platform.value for platform in Platform), "storefront", "acp")
@@ -80,9 +82,12 @@ class Filters(BaseModel):
 
 def _day(raw: str, name: str) -> date:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"'{name}' must be a date (YYYY-MM-DD).", code="invalid_date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(f"'{name}' must be a day from {FIRST_DAY} to {LAST_DAY}.", code="invalid_date")
+    return day
 
 
 def _identifier(raw: str | None, name: str) -> str | None:
