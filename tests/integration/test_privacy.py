@@ -5,13 +5,17 @@ cut short is finished by asking again."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from talkshop.advisor.store import customer_ref, session_ref
+from talkshop.advisor.store import ConversationStore, customer_ref, session_ref
 from talkshop.analytics.aggregate import Aggregator
+from talkshop.analytics.metrics import figures
+from talkshop.analytics.model import MetricsQuery
+from talkshop.analytics.rebuild import rebuild
 from talkshop.auth import Principal, PrincipalKind
 from talkshop.commerce.model import Address, CheckoutRecord
 from talkshop.commerce.webhooks import (
@@ -96,6 +100,27 @@ def test_the_export_holds_the_shoppers_chats_orders_carts_memory_and_events(shop
     assert user_of(bob) not in exported.body.decode()
     # The web client's cookie reaches the same data.
     assert call("GET", "/api/me/export", headers=ana.cookie).json()["shopper"]["id"] == user_of(ana)
+
+
+def test_the_export_holds_the_discount_code_events_and_uses_that_name_the_shopper(
+    shop: Shop, table: Any
+) -> None:
+    """A `discount_applied` event is filed under the code, among every shopper's uses of it."""
+    ana, chat = shop.new_shopper()
+    order_id = shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    bob, bobs_chat = shop.new_shopper()
+    shop.buy(bob, bobs_chat, "cafe-grip", ADDRESS)
+
+    exported = call("GET", "/api/me/export", ana.token)
+
+    data = exported.json()
+    exported_events = {e["id"] for e in data["events"]}
+    events_naming_her = {item["event"]["id"] for item in naming(table, user_of(ana)) if "event" in item}
+    assert events_naming_her <= exported_events
+    (applied,) = [e for e in data["events"] if e["type"] == "discount_applied"]
+    assert (applied["payload"]["order_id"], applied["payload"]["code"]) == (order_id, "SPRING5")
+    assert data["discountUses"] == {"SPRING5": 1}
+    assert user_of(bob) not in exported.body.decode()
 
 
 def test_only_a_shoppers_own_token_reaches_their_data(shop: Shop, table: Any) -> None:
@@ -191,7 +216,7 @@ def test_an_erasure_cut_short_is_finished_by_asking_again(
     shop.buy(ana, chat, "cafe-grip", ADDRESS)
     anonymise = ShopperData._anonymise_orders
 
-    def crash(self: ShopperData, user_id: str) -> None:
+    def crash(self: ShopperData, *args: Any) -> None:
         raise RuntimeError("the function timed out")
 
     monkeypatch.setattr(ShopperData, "_anonymise_orders", crash)
@@ -223,6 +248,55 @@ def test_an_erasure_cut_short_after_the_orders_still_reaches_the_discount_codes_
     assert call("DELETE", "/api/me", ana.token).status == 500
     assert call("DELETE", "/api/me", ana.token).status == 204
     assert naming(table, user_of(ana), "Calle Mayor") == []
+
+
+@pytest.mark.parametrize(
+    ("owner", "step"),
+    [
+        (ShopperData, "_anonymise_orders"),  # halfway through
+        (Repository, "api_keys_of"),  # the last read before the last transaction
+    ],
+)
+def test_a_chat_started_during_the_erasure_makes_it_fail_until_sent_again(
+    shop: Shop, table: Any, monkeypatch: pytest.MonkeyPatch, owner: type, step: str
+) -> None:
+    """Another tab of Ana's chats while her erasure runs (her token still works): the erasure must not
+    answer 204 and leave that chat behind; her token keeps working, and asking again erases it."""
+    ana, chat = shop.new_shopper()
+    shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    original = getattr(owner, step)
+    chats_started_meanwhile = iter([True])
+
+    def chatting_meanwhile(*args: Any) -> Any:
+        if next(chats_started_meanwhile, False):
+            shop.send(ana, shop.new_chat(ana), "my name is Ana Perez, is aero-lite good for me?")
+        return original(*args)
+
+    monkeypatch.setattr(owner, step, chatting_meanwhile)
+    assert_error(call("DELETE", "/api/me", ana.token), 409, "concurrent_update")
+    assert call("GET", "/api/me/export", ana.token).status == 200  # the token works: she can ask again
+
+    assert call("DELETE", "/api/me", ana.token).status == 204
+    assert naming(table, user_of(ana), "Ana Perez", "Calle Mayor") == []
+
+
+def test_an_erasure_looks_for_chats_again_before_its_last_step(
+    shop: Shop, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat started just before the erasure may be missing from the index that lists a shopper's
+    chats (it lags the table): the erasure lists them again at the end."""
+    ana, chat = shop.new_shopper()
+    shop.send(ana, chat, "my name is Ana Perez")
+    sessions_of = ConversationStore.sessions_of
+    lagging = iter([True])
+
+    def index_lagging_once(self: ConversationStore, user_id: str, **page: Any) -> Any:
+        listed = sessions_of(self, user_id, **page)
+        return replace(listed, sessions=[]) if next(lagging, False) else listed
+
+    monkeypatch.setattr(ConversationStore, "sessions_of", index_lagging_once)
+    assert call("DELETE", "/api/me", ana.token).status == 204
+    assert naming(table, user_of(ana), "Ana Perez") == []
 
 
 def test_an_erasure_waits_for_a_running_checkout(shop: Shop, repository: Repository, table: Any) -> None:
@@ -286,6 +360,27 @@ def test_the_analytics_consumer_counts_nothing_of_a_shopper_who_opted_out(
     (bob_started,) = repository.all_events_of(session_ref(bob_chat))
     assert aggregator.apply(bob_started)
     assert metric_items() != []
+
+
+def test_the_orders_of_a_shopper_who_opted_out_stay_out_of_analytics_after_the_erasure(
+    shop: Shop, repository: Repository
+) -> None:
+    """The erasure leaves no person record to hold the choice: the anonymised events carry it."""
+    ana, chat = shop.new_shopper()
+    assert call("PUT", "/api/me/analytics", ana.token, {"enabled": False}).status == 200
+    order_id = shop.buy(ana, chat, "cafe-grip", ADDRESS)
+    bob, bobs_chat = shop.new_shopper()
+    shop.buy(bob, bobs_chat, "cafe-grip", ADDRESS)
+    today = datetime.now(UTC).date()
+
+    assert call("DELETE", "/api/me", ana.token).status == 204
+    rebuild(repository)
+
+    rebuilt = figures(repository, MetricsQuery(start=today, end=today))
+    assert (rebuilt.chat_orders, rebuilt.traditional_orders) == (1, 0)  # Bob's only
+    kept = repository.all_events_of(EntityRef(dimension=Dimension.THING, type="order", id=order_id))
+    assert kept
+    assert all(e.payload["analytics_opt_out"] is True for e in kept)
 
 
 def register_seller_endpoint(repository: Repository) -> None:

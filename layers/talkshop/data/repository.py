@@ -163,7 +163,8 @@ def by_facet(entity_type: str, facet: str, value: str) -> ListQuery:
 class _Operation:
     request: dict[str, Any]
     on_condition_failure: Callable[[], TalkshopError] | None
-    # The write that undoes this one, used when a later transaction of the same batch fails.
+    # The write that undoes this one, used when a later transaction of the same batch fails; empty for
+    # a check, which writes nothing.
     inverse: dict[str, Any]
 
 
@@ -368,6 +369,16 @@ class UnitOfWork:
             self._undo_of_write_to(key),
         )
 
+    def expect_no_knowledge(
+        self, subject: EntityRef, kind: str, on_found: Callable[[], TalkshopError]
+    ) -> None:
+        """Fail the transaction (`on_found`) if the subject holds this knowledge when it commits; writes
+        nothing. For a change that must not go through once someone wrote it since it was erased."""
+        key = {"PK": keys.entity_key(subject), "SK": keys.knowledge_sort_key(kind)}
+        self._add(
+            "ConditionCheck", {"Key": key, "ConditionExpression": "attribute_not_exists(PK)"}, on_found, {}
+        )
+
     def put_knowledge(self, knowledge: Knowledge, now: datetime) -> None:
         item: dict[str, Any] = {
             "PK": keys.entity_key(knowledge.subject),
@@ -451,7 +462,7 @@ class UnitOfWork:
 
     def undo(self) -> None:
         """Apply the inverse of every operation of this (committed) unit, newest first."""
-        inverses = [op.inverse for op in reversed(self.operations)]
+        inverses = [op.inverse for op in reversed(self.operations) if op.inverse]
         for start in range(0, len(inverses), MAX_TRANSACTION_ITEMS):
             self.repository.transact(inverses[start : start + MAX_TRANSACTION_ITEMS])
 
