@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
-from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from talkshop.advisor.model import ConversationSession
 from talkshop.advisor.store import ConversationStore
+from talkshop.api.observability import metrics
 from talkshop.auth import ADMIN, generate_shopper_token
 from talkshop.catalog.creators import CreatorService
 from talkshop.catalog.model import Product, ProductInput
@@ -185,9 +185,11 @@ _REQUESTS = (
 
 
 @contextmanager
-def _one_call_at_a_time(owner: type, names: tuple[str, ...]) -> Iterator[None]:
-    """While inside: the `names` methods of `owner` run whole, one call at a time across threads."""
+def _one_call_at_a_time(owner: object, names: tuple[str, ...]) -> Iterator[None]:
+    """While inside: the `names` methods of `owner` (a class, or one object whose own attributes may
+    stand in for them) run whole, one call at a time across threads; then they are as they were."""
     lock = threading.RLock()
+    own = {name: vars(owner)[name] for name in names if name in vars(owner)}
     originals: dict[str, Callable[..., Any]] = {name: getattr(owner, name) for name in names}
 
     def serialised(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -202,8 +204,11 @@ def _one_call_at_a_time(owner: type, names: tuple[str, ...]) -> Iterator[None]:
     try:
         yield
     finally:
-        for name, original in originals.items():
-            setattr(owner, name, original)
+        for name in names:
+            if name in own:
+                setattr(owner, name, own[name])
+            else:
+                delattr(owner, name)
 
 
 @contextmanager
@@ -225,9 +230,10 @@ def metrics_one_call_at_a_time() -> Iterator[None]:
     On Lambda a process serves one invocation at a time, so its one metric set is never shared. Handlers
     racing in one test process would add to the set while another invocation flushes it ("dictionary
     changed size during iteration") or flush a set another just emptied ("Must contain at least one
-    metric"), and fail a step that succeeded. Invocations still flush each other's metrics.
+    metric"), and fail a step that succeeded. Invocations still flush each other's metrics. The handlers'
+    provider itself is locked: the local runtime gives it a flush of its own (`_forget_disabled_metrics`).
     """
-    with _one_call_at_a_time(AmazonCloudWatchEMFProvider, ("add_metric", "flush_metrics")):
+    with _one_call_at_a_time(metrics.provider, ("add_metric", "flush_metrics")):
         yield
 
 
